@@ -1,0 +1,278 @@
+"""The catalog: one SQLite database holding dispatches, sentences, chunks,
+ingested files and the lexical (FTS5/BM25) index. It is the record of what is
+indexed; the vector store is kept in step with it (see ingest/pipeline.py)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from assistant.index.lexical import index_terms
+from assistant.model import Chunk, Dispatch, Filters, ParsedDispatch, Sentence
+
+_SCHEMA = """
+PRAGMA journal_mode=WAL;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS files (
+  path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER, doc_ids TEXT NOT NULL, ingested_at REAL);
+CREATE TABLE IF NOT EXISTS dispatches (
+  id TEXT PRIMARY KEY, title TEXT, agency TEXT, place TEXT, published_at TEXT, date_int INTEGER,
+  language TEXT, source TEXT, url TEXT, body TEXT NOT NULL, origin TEXT, content_hash TEXT NOT NULL,
+  ingested_at REAL);
+CREATE INDEX IF NOT EXISTS dispatches_date ON dispatches(date_int);
+CREATE TABLE IF NOT EXISTS sentences (
+  id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, idx INTEGER NOT NULL, text TEXT NOT NULL,
+  char_start INTEGER NOT NULL, char_end INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sentences_doc ON sentences(doc_id, idx);
+CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, sentence_ids TEXT NOT NULL, text TEXT);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, started_at REAL);
+CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(terms, sentence_id UNINDEXED, doc_id UNINDEXED);
+"""
+_DISPATCH_COLUMNS = "id, title, agency, place, published_at, language, source, url, body, origin, content_hash"
+
+
+def date_int(value: date | None) -> int:
+    """A date as YYYYMMDD (0 when unknown), the form stored for filtering."""
+    return value.year * 10000 + value.month * 100 + value.day if value else 0
+
+
+class Catalog:
+    """Thread-safe access to the catalog database."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything or nothing."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _rows(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, tuple(params)).fetchall()
+
+    # --- meta -------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        rows = self._rows("SELECT value FROM meta WHERE key=?", (key,))
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # --- files ------------------------------------------------------------
+    def file_record(self, path: str) -> tuple[str, list[str]] | None:
+        """(sha256, doc ids) of a file as last ingested, or None."""
+        rows = self._rows("SELECT sha256, doc_ids FROM files WHERE path=?", (path,))
+        return (rows[0]["sha256"], json.loads(rows[0]["doc_ids"])) if rows else None
+
+    def record_file(self, path: str, sha256: str, size: int, doc_ids: list[str]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO files(path, sha256, size, doc_ids, ingested_at) VALUES (?,?,?,?,?)",
+                (path, sha256, size, json.dumps(doc_ids), time.time()),
+            )
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last_ingest', ?)", (str(time.time()),))
+
+    def forget_files_with(self, doc_ids: list[str]) -> None:
+        """Drop file records that own any of these dispatches, so the files
+        are read again on the next ingest."""
+        wanted = set(doc_ids)
+        with self.transaction() as db:
+            for row in db.execute("SELECT path, doc_ids FROM files").fetchall():
+                if wanted & set(json.loads(row["doc_ids"])):
+                    db.execute("DELETE FROM files WHERE path=?", (row["path"],))
+
+    def doc_ids_of_other_files(self, path: str) -> set[str]:
+        ids: set[str] = set()
+        for row in self._rows("SELECT doc_ids FROM files WHERE path<>?", (path,)):
+            ids.update(json.loads(row["doc_ids"]))
+        return ids
+
+    # --- pending (crash safety) --------------------------------------------
+    def mark_pending(self, doc_ids: list[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO pending(doc_id, started_at) VALUES (?, ?)",
+                           [(d, time.time()) for d in doc_ids])
+
+    def pending(self) -> list[str]:
+        return [r["doc_id"] for r in self._rows("SELECT doc_id FROM pending")]
+
+    def clear_pending(self, doc_ids: list[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("DELETE FROM pending WHERE doc_id=?", [(d,) for d in doc_ids])
+
+    # --- dispatches -------------------------------------------------------
+    def content_hashes(self, doc_ids: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for start in range(0, len(doc_ids), 500):
+            part = doc_ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            out.update({r["id"]: r["content_hash"] for r in self._rows(
+                f"SELECT id, content_hash FROM dispatches WHERE id IN ({marks})", part)})
+        return out
+
+    def write_dispatches(self, parsed: list[ParsedDispatch]) -> None:
+        """Replace these dispatches (rows, sentences, chunks, lexical terms) and
+        clear their pending marks, atomically."""
+        now = time.time()
+        with self.transaction() as db:
+            self._delete(db, [p.dispatch.id for p in parsed])
+            for p in parsed:
+                d = p.dispatch
+                db.execute(
+                    f"INSERT INTO dispatches({_DISPATCH_COLUMNS}, date_int, ingested_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (d.id, d.title, d.agency, d.place, d.published_at.isoformat() if d.published_at else None,
+                     d.language, d.source, d.url, d.body, d.origin, d.content_hash, date_int(d.published_at), now),
+                )
+                db.executemany(
+                    "INSERT INTO sentences(id, doc_id, idx, text, char_start, char_end) VALUES (?,?,?,?,?,?)",
+                    [(s.id, s.doc_id, s.index, s.text, s.char_start, s.char_end) for s in p.sentences],
+                )
+                db.executemany(
+                    "INSERT INTO lexical(terms, sentence_id, doc_id) VALUES (?,?,?)",
+                    [(index_terms(s.text, d.language), s.id, s.doc_id) for s in p.sentences],
+                )
+                db.executemany(
+                    "INSERT INTO chunks(id, doc_id, sentence_ids, text) VALUES (?,?,?,?)",
+                    [(c.id, c.doc_id, json.dumps(c.sentence_ids), c.text) for c in p.chunks],
+                )
+            db.executemany("DELETE FROM pending WHERE doc_id=?", [(p.dispatch.id,) for p in parsed])
+
+    def delete_dispatches(self, doc_ids: list[str]) -> None:
+        with self.transaction() as db:
+            self._delete(db, doc_ids)
+            db.executemany("DELETE FROM pending WHERE doc_id=?", [(d,) for d in doc_ids])
+
+    @staticmethod
+    def _delete(db: sqlite3.Connection, doc_ids: list[str]) -> None:
+        rows = [(d,) for d in doc_ids]
+        for table, column in (("dispatches", "id"), ("sentences", "doc_id"), ("chunks", "doc_id"),
+                              ("lexical", "doc_id")):
+            db.executemany(f"DELETE FROM {table} WHERE {column}=?", rows)
+
+    def dispatch(self, doc_id: str) -> Dispatch | None:
+        rows = self._rows(f"SELECT {_DISPATCH_COLUMNS} FROM dispatches WHERE id=?", (doc_id,))
+        return _dispatch(rows[0]) if rows else None
+
+    def dispatches(self, doc_ids: Iterable[str]) -> dict[str, Dispatch]:
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {r["id"]: _dispatch(r) for r in self._rows(
+            f"SELECT {_DISPATCH_COLUMNS} FROM dispatches WHERE id IN ({marks})", ids)}
+
+    def list_dispatches(self, query: str = "", filters: Filters | None = None, offset: int = 0,
+                        limit: int = 50) -> tuple[int, list[Dispatch]]:
+        """Dispatches newest first, optionally matching ``query`` in title/body."""
+        where, params = _filter_sql(filters or Filters(), alias="d")
+        if query:
+            where.append("(d.title LIKE ? OR d.body LIKE ? OR d.id = ?)")
+            params += [f"%{query}%", f"%{query}%", query]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        total = self._rows(f"SELECT COUNT(*) AS n FROM dispatches d {clause}", params)[0]["n"]
+        rows = self._rows(
+            f"SELECT {', '.join('d.' + c.strip() for c in _DISPATCH_COLUMNS.split(','))} FROM dispatches d "
+            f"{clause} ORDER BY d.date_int DESC, d.id LIMIT ? OFFSET ?", [*params, limit, offset])
+        return total, [_dispatch(r) for r in rows]
+
+    # --- sentences --------------------------------------------------------
+    def sentences(self, ids: Iterable[str]) -> dict[str, Sentence]:
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, Sentence] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            out.update({r["id"]: _sentence(r) for r in self._rows(
+                f"SELECT * FROM sentences WHERE id IN ({marks})", part)})
+        return out
+
+    def sentences_of(self, doc_id: str, first: int = 0, last: int = 1 << 30) -> list[Sentence]:
+        return [_sentence(r) for r in self._rows(
+            "SELECT * FROM sentences WHERE doc_id=? AND idx BETWEEN ? AND ? ORDER BY idx", (doc_id, first, last))]
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        return [Chunk(id=r["id"], doc_id=r["doc_id"], sentence_ids=json.loads(r["sentence_ids"]), text=r["text"])
+                for r in self._rows("SELECT * FROM chunks WHERE doc_id=? ORDER BY id", (doc_id,))]
+
+    def lexical_search(self, expression: str, limit: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """BM25 over stemmed sentence terms: (sentence id, score), best first
+        (score = -bm25, larger is better)."""
+        where, params = _filter_sql(filters or Filters(), alias="d")
+        join = "JOIN dispatches d ON d.id = lexical.doc_id" if where else ""
+        clause = f"AND {' AND '.join(where)}" if where else ""
+        rows = self._rows(
+            f"SELECT lexical.sentence_id AS id, -bm25(lexical) AS score FROM lexical {join} "
+            f"WHERE lexical MATCH ? {clause} ORDER BY bm25(lexical) LIMIT ?", [expression, *params, limit])
+        return [(r["id"], r["score"]) for r in rows]
+
+    # --- status -----------------------------------------------------------
+    def stats(self) -> dict:
+        one = lambda sql: self._rows(sql)[0][0]  # noqa: E731
+        return {
+            "dispatches": one("SELECT COUNT(*) FROM dispatches"),
+            "sentences": one("SELECT COUNT(*) FROM sentences"),
+            "chunks": one("SELECT COUNT(*) FROM chunks"),
+            "files": one("SELECT COUNT(*) FROM files"),
+            "by_language": {r[0] or "und": r[1] for r in self._rows(
+                "SELECT language, COUNT(*) FROM dispatches GROUP BY language ORDER BY 2 DESC")},
+            "by_source": {r[0] or "unknown": r[1] for r in self._rows(
+                "SELECT source, COUNT(*) FROM dispatches GROUP BY source ORDER BY 2 DESC LIMIT 50")},
+            "last_ingest": self.get_meta("last_ingest"),
+        }
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _filter_sql(filters: Filters, alias: str) -> tuple[list[str], list]:
+    where: list[str] = []
+    params: list = []
+    if filters.since:
+        where.append(f"{alias}.date_int >= ?")
+        params.append(date_int(filters.since))
+    if filters.until:
+        where.append(f"{alias}.date_int BETWEEN 1 AND ?")
+        params.append(date_int(filters.until))
+    if filters.sources:
+        marks = ",".join("?" * len(filters.sources))
+        where.append(f"(lower({alias}.source) IN ({marks}) OR lower({alias}.agency) IN ({marks}))")
+        low = [s.lower() for s in filters.sources]
+        params += low + low
+    if filters.languages:
+        where.append(f"{alias}.language IN ({','.join('?' * len(filters.languages))})")
+        params += list(filters.languages)
+    return where, params
+
+
+def _dispatch(row: sqlite3.Row) -> Dispatch:
+    data = dict(row)
+    data["published_at"] = date.fromisoformat(data["published_at"]) if data["published_at"] else None
+    return Dispatch(**data)
+
+
+def _sentence(row: sqlite3.Row) -> Sentence:
+    return Sentence(id=row["id"], doc_id=row["doc_id"], index=row["idx"], text=row["text"],
+                    char_start=row["char_start"], char_end=row["char_end"])

@@ -1,0 +1,106 @@
+"""The vector side: sentence embeddings in Chroma, embedded on disk or on a
+Chroma server (``host:port``), chosen by settings here and nowhere else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from assistant.index.catalog import date_int
+from assistant.model import Dispatch, Filters, Sentence
+from assistant.settings import IndexSettings
+
+
+class VectorStoreError(RuntimeError):
+    """The vector store cannot be reached or used; the message says how."""
+
+
+class ChromaSentences:
+    """One Chroma collection with a vector per sentence; ids are sentence ids."""
+
+    def __init__(self, settings: IndexSettings, home: Path, embedder_name: str):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self.location = settings.chroma
+        try:
+            if settings.chroma == "embedded":
+                self.location = str(home / "chroma")
+                self._client = chromadb.PersistentClient(path=self.location, settings=chroma_settings)
+            else:
+                host, _, port = settings.chroma.rpartition(":")
+                if not host or not port.isdigit():
+                    raise VectorStoreError(f"ASSISTANT_INDEX__CHROMA must be 'embedded' or 'host:port', not {settings.chroma!r}")
+                self._client = chromadb.HttpClient(host=host, port=int(port), settings=chroma_settings)
+                self._client.heartbeat()
+            self._collection = self._client.get_or_create_collection(
+                name=f"{settings.collection_prefix}_sentences",
+                metadata={"embedder": embedder_name},
+                configuration={"hnsw": {"space": "cosine", "ef_search": settings.hnsw_ef_search,
+                                        "ef_construction": 200, "max_neighbors": 32}},
+            )
+        except VectorStoreError:
+            raise
+        except Exception as exc:  # chromadb raises many kinds; all mean "unusable"
+            raise VectorStoreError(f"Chroma at {self.location} is not usable: {exc}") from exc
+        stored = (self._collection.metadata or {}).get("embedder")
+        if stored and stored != embedder_name:
+            raise VectorStoreError(
+                f"The index at {self.location} was built with embedder '{stored}' but settings ask for "
+                f"'{embedder_name}'. Use another ASSISTANT_HOME (or collection prefix) or re-ingest into a new one.")
+
+    def upsert(self, dispatch: Dispatch, sentences: list[Sentence], vectors: np.ndarray) -> None:
+        """Write the vectors of one dispatch's sentences (idempotent)."""
+        meta = {
+            "doc_id": dispatch.id,
+            "lang": dispatch.language,
+            "source": (dispatch.source or "").lower(),
+            "agency": (dispatch.agency or "").lower(),
+            "date": date_int(dispatch.published_at),
+        }
+        self._collection.upsert(
+            ids=[s.id for s in sentences],
+            embeddings=vectors,
+            documents=[s.text for s in sentences],
+            metadatas=[{**meta, "idx": s.index} for s in sentences],
+        )
+
+    def delete_docs(self, doc_ids: list[str]) -> None:
+        """Remove every vector of these dispatches."""
+        for start in range(0, len(doc_ids), 200):
+            self._collection.delete(where={"doc_id": {"$in": doc_ids[start:start + 200]}})
+
+    def query(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """(sentence id, cosine similarity), best first."""
+        count = self.count()
+        if count == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[vector], n_results=min(n, count), where=_where(filters or Filters()),
+            include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
+
+    def ids_of(self, doc_ids: list[str]) -> list[str]:
+        return self._collection.get(where={"doc_id": {"$in": doc_ids}}, include=[])["ids"] if doc_ids else []
+
+    def count(self) -> int:
+        return self._collection.count()
+
+
+def _where(filters: Filters) -> dict | None:
+    clauses: list[dict] = []
+    if filters.since:
+        clauses.append({"date": {"$gte": date_int(filters.since)}})
+    if filters.until:
+        clauses.append({"date": {"$lte": date_int(filters.until)}})
+        clauses.append({"date": {"$gte": 1}})
+    if filters.sources:
+        low = [s.lower() for s in filters.sources]
+        clauses.append({"$or": [{"source": {"$in": low}}, {"agency": {"$in": low}}]})
+    if filters.languages:
+        clauses.append({"lang": {"$in": list(filters.languages)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

