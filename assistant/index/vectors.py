@@ -82,6 +82,14 @@ class ChromaSentences:
             include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
 
+    def similarities(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
+        """Cosine similarity of ``vector`` to the stored vectors of ``ids``."""
+        got = self._collection.get(ids=ids, include=["embeddings"])
+        if not got["ids"]:
+            return {}
+        matrix = np.asarray(got["embeddings"], dtype=np.float32)
+        return dict(zip(got["ids"], (matrix @ vector).tolist()))
+
     def ids_of(self, doc_ids: list[str]) -> list[str]:
         return self._collection.get(where={"doc_id": {"$in": doc_ids}}, include=[])["ids"] if doc_ids else []
 

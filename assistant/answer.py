@@ -1,0 +1,147 @@
+"""The answering service: question (+filters) -> cited Answer, streamed or not.
+
+Every surface (CLI, UI, HTTP API, evaluation) calls ``AnswerService``.
+Abstention is decided outside the model as well as by it: no sources, or
+sources whose best dense similarity is under the calibrated threshold for
+the question's language, mean "not in the corpus"."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from assistant.cite import ANSWER_SCHEMA, AnswerFieldStream, parse_reply, resolve, to_citation
+from assistant.ingest.sentences import detect_language
+from assistant.llms.base import ChatBackend
+from assistant.model import Answer, Citation, Filters, SentenceHit
+from assistant.prompting import NumberedSource, answer_language, build_messages, number_sources, wording
+from assistant.retrieve import HybridRetriever, top_dense
+from assistant.settings import Settings
+
+Event = dict[str, Any]
+
+
+class AnswerService:
+    """Retrieve, prompt, generate, resolve citations."""
+
+    def __init__(self, settings: Settings, retriever: HybridRetriever, llm_provider):
+        self.settings = settings
+        self.retriever = retriever
+        self._llm_provider = llm_provider  # callable returning the ChatBackend, loaded on first use
+
+    @property
+    def llm(self) -> ChatBackend:
+        return self._llm_provider()
+
+    def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Answer:
+        """Answer a question (blocking)."""
+        final = None
+        for event in self.ask_events(question, filters, top_k):
+            if event["event"] == "final":
+                final = event["answer"]
+        assert final is not None
+        return final
+
+    def ask_events(self, question: str, filters: Filters | None = None,
+                   top_k: int | None = None) -> Iterator[Event]:
+        """Answer a question as a stream of events: ``delta`` (answer text as
+        it is generated), ``citations`` (as soon as they are known) and
+        ``final`` (the complete Answer, identical to ``ask``)."""
+        question = question.strip()
+        if not question:
+            raise ValueError("The question is empty")
+        filters = filters or Filters()
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        language = answer_language(detect_language(question))
+        words = wording(self.settings.prompts_dir, language)
+        hits = self.retriever.retrieve(question, language, top_k=top_k, filters=filters)
+        timings["retrieval"] = time.perf_counter() - started
+        base = dict(question=question, language=language, filters=filters, backend="",
+                    retrieved=[{"sentence_id": h.sentence.id, "score": h.score, "dense": h.dense} for h in hits])
+
+        reason = self._abstain_before_model(hits, language)
+        if reason:
+            timings["total"] = time.perf_counter() - started
+            yield {"event": "final", "answer": Answer(answer=words["decline"], abstained=True,
+                                                      abstain_reason=reason, timings=timings, **base)}
+            return
+
+        t = time.perf_counter()
+        sources = number_sources(hits)
+        messages = build_messages(self.settings.prompts_dir, question, language, sources)
+        llm = self.llm
+        base["backend"] = llm.description
+        timings["prompt"] = time.perf_counter() - t
+        context_tokens = llm.count_tokens(messages[1]["content"])
+
+        t = time.perf_counter()
+        follower = AnswerFieldStream()
+        for piece in llm.stream(messages, schema=ANSWER_SCHEMA if llm.supports_schema else None):
+            if "first_token" not in timings:
+                timings["first_token"] = time.perf_counter() - started
+            delta = follower.feed(piece)
+            if delta:
+                yield {"event": "delta", "text": delta}
+        timings["generation"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        answer = self._finish(follower.raw, sources, words, base, context_tokens)
+        timings["citations"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - started
+        answer.timings = timings
+        if answer.citations:
+            yield {"event": "citations", "citations": [c.model_dump(mode="json") for c in answer.citations]}
+        yield {"event": "final", "answer": answer}
+
+    def _abstain_before_model(self, hits: list[SentenceHit], language: str) -> str | None:
+        if not hits:
+            return "no_sources"
+        thresholds = self.settings.retrieval.min_top_cosine
+        threshold = thresholds.get(language, thresholds.get("default", 0.0))
+        if top_dense(hits) < threshold:
+            return "low_relevance"
+        return None
+
+    def _finish(self, raw: str, sources: list[NumberedSource], words: dict, base: dict,
+                context_tokens: int) -> Answer:
+        reply = parse_reply(raw)
+        text = reply.answer.strip()
+        if not text or _says_not_found(text, words["not_found"]):
+            return Answer(answer=words["decline"], abstained=True, abstain_reason="model_not_found",
+                          context_tokens=context_tokens, **base)
+        citations, dropped = resolve(reply.numbers, sources)
+        if not citations:
+            citations = _align(text, sources)
+        if not citations:
+            return Answer(answer=words["decline"], abstained=True, abstain_reason="no_citation",
+                          dropped_citations=dropped, context_tokens=context_tokens, **base)
+        marks = "".join(f"[{c.n}]" for c in citations)
+        body = text.rstrip()
+        if body.endswith((".", "!", "?")):
+            body = f"{body[:-1]} {marks}{body[-1]}"
+        else:
+            body = f"{body} {marks}"
+        return Answer(answer=body, abstained=False, citations=citations, dropped_citations=dropped,
+                      context_tokens=context_tokens, **base)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
+
+
+def _says_not_found(text: str, token: str) -> bool:
+    folded = _fold(text)
+    return token.lower() in folded or folded.replace("_", " ") in {"not found", "non trovato"}
+
+
+def _align(answer: str, sources: list[NumberedSource]) -> list[Citation]:
+    """Post-hoc: cite the best-ranked source that contains the whole answer."""
+    folded = _fold(answer).rstrip(".")
+    for source in sources:
+        if folded and folded in _fold(source.hit.sentence.text):
+            return [to_citation(1, source)]
+    return []

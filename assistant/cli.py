@@ -1,0 +1,127 @@
+"""Command line: ``assistant ingest | ask | status | serve | eval``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+import assistant  # noqa: F401  (sets offline defaults before heavy imports)
+from assistant.llms.base import LLMError
+from assistant.model import Answer, Filters
+from assistant.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console(stderr=True)
+
+
+def _assistant():
+    from assistant.core import Assistant
+
+    return Assistant(Settings())
+
+
+def _filters(since: Optional[str], until: Optional[str], source: list[str], lang: list[str]) -> Filters:
+    try:
+        return Filters(since=date.fromisoformat(since) if since else None,
+                       until=date.fromisoformat(until) if until else None, sources=source, languages=lang)
+    except ValueError as exc:
+        raise typer.BadParameter(f"dates are YYYY-MM-DD: {exc}") from exc
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens.")) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders of dispatches (.txt, .jsonl)."),
+           quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar.")) -> None:
+    """Ingest dispatches; unchanged files are skipped, changed ones replaced."""
+    report = _assistant().ingest(paths, progress=not quiet)
+    console.print(
+        f"files: {report.files_seen} seen, {report.files_ingested} ingested, {report.files_unchanged} unchanged, "
+        f"{report.files_failed} failed | dispatches: {report.dispatches_written} written, "
+        f"{report.dispatches_unchanged} unchanged, {report.dispatches_removed} removed | "
+        f"sentences: {report.sentences_written}"
+        + (f" | recovered {report.recovered} from an interrupted run" if report.recovered else ""))
+    for error in report.errors:
+        console.print(f"[red]error[/red] {error}", markup=True, highlight=False)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def ask(question: str = typer.Argument(..., help="The question, in Italian or English."),
+        as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
+        stream: bool = typer.Option(False, "--stream", help="Print the answer as it is generated."),
+        top_k: Optional[int] = typer.Option(None, "--top-k", help="Source sentences given to the model."),
+        since: Optional[str] = typer.Option(None, help="Only dispatches from this date (YYYY-MM-DD)."),
+        until: Optional[str] = typer.Option(None, help="Only dispatches up to this date (YYYY-MM-DD)."),
+        source: list[str] = typer.Option([], help="Only this agency/source (repeatable)."),
+        lang: list[str] = typer.Option([], help="Only dispatches in this language (repeatable).")) -> None:
+    """Answer a question from the indexed dispatches, citing source sentences."""
+    helper = _assistant()
+    filters = _filters(since, until, source, lang)
+    try:
+        if stream and not as_json:
+            answer = None
+            for event in helper.ask_events(question, filters, top_k):
+                if event["event"] == "delta":
+                    sys.stdout.write(event["text"])
+                    sys.stdout.flush()
+                elif event["event"] == "final":
+                    answer = event["answer"]
+            sys.stdout.write("\n")
+            _print_answer(answer, skip_text=not answer.abstained and answer.citations != [])
+        else:
+            answer = helper.ask(question, filters, top_k)
+            if as_json:
+                print(json.dumps(answer.public(), ensure_ascii=False, indent=2))
+            else:
+                _print_answer(answer)
+    except LLMError as exc:
+        console.print(f"[red]The language model is unavailable:[/red] {exc}")
+        raise typer.Exit(3) from exc
+
+
+def _print_answer(answer: Answer, skip_text: bool = False) -> None:
+    out = Console(highlight=False)
+    if not skip_text:
+        out.print(answer.answer, markup=False)
+    if answer.citations:
+        out.print()
+    for c in answer.citations:
+        where = ", ".join(x for x in (c.agency, c.place, c.published_at and c.published_at.isoformat()) if x)
+        out.print(f"[{c.n}] {c.text}", markup=False)
+        out.print(f"    — {where} ({c.sentence_id})", style="dim", markup=False)
+    out.print(f"\n[{answer.backend or 'no model call'}; {answer.timings.get('total', 0):.1f} s]", style="dim",
+              markup=False)
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Print status as JSON.")) -> None:
+    """What is indexed and which backends are configured and reachable."""
+    info = _assistant().status()
+    if as_json:
+        print(json.dumps(info, ensure_ascii=False, indent=2, default=str))
+        return
+    out = Console(highlight=False)
+    out.print(f"index: {info['home']}")
+    out.print(f"dispatches {info['dispatches']}, sentences {info['sentences']}, chunks {info['chunks']}, "
+              f"files {info['files']}")
+    out.print("by language: " + ", ".join(f"{k} {v}" for k, v in info["by_language"].items()))
+    out.print("by source: " + ", ".join(f"{k} {v}" for k, v in list(info["by_source"].items())[:10]))
+    b = info["backends"]
+    out.print(f"embedder: {b['embedder']}; vectors: {b['vector_store']} "
+              f"({'ok, ' + str(b.get('vectors')) + ' vectors' if b.get('vector_store_ok') else b.get('vector_store_error')})")
+    out.print(f"llm: {b['llm_setting']} -> {b.get('llm')} ({b.get('llm_reason')})")
+
+
+if __name__ == "__main__":
+    app()

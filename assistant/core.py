@@ -1,0 +1,110 @@
+"""The service facade every surface uses: ``Assistant(settings)``.
+
+Heavy parts (embedder, vector store, language model) load lazily, once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from assistant.answer import AnswerService, Event
+from assistant.index.catalog import Catalog
+from assistant.index.embedders import build_embedder, embedder_id
+from assistant.index.vectors import ChromaSentences
+from assistant.ingest.pipeline import IngestReport, IngestService
+from assistant.llms import ChatBackend, build_llm
+from assistant.llms.factory import resolve_backend
+from assistant.model import Answer, Dispatch, Filters, SentenceHit, Sentence
+from assistant.prompting import answer_language
+from assistant.ingest.sentences import detect_language
+from assistant.retrieve import HybridRetriever
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    """Ingest, retrieve and answer over one index, as configured by settings."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self._llm: ChatBackend | None = None
+        self._llm_lock = threading.Lock()
+
+    # --- components (lazy) --------------------------------------------------
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.settings.home_dir / "catalog.sqlite")
+
+    @cached_property
+    def embedder(self):
+        return build_embedder(self.settings.embedder)
+
+    @cached_property
+    def vectors(self) -> ChromaSentences:
+        return ChromaSentences(self.settings.index, self.settings.home_dir, embedder_id(self.settings.embedder))
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(self.catalog, self.vectors, self.embedder, self.settings.retrieval)
+
+    @cached_property
+    def answers(self) -> AnswerService:
+        return AnswerService(self.settings, self.retriever, self.llm)
+
+    def llm(self) -> ChatBackend:
+        """The language model, loaded on first use."""
+        with self._llm_lock:
+            if self._llm is None:
+                self._llm = build_llm(self.settings)
+            return self._llm
+
+    # --- use cases ------------------------------------------------------------
+    def ingest(self, paths: Iterable[str | Path], progress: bool = True,
+               on_file: Callable[[str, str | None], None] | None = None) -> IngestReport:
+        """Ingest files and folders into the index."""
+        service = IngestService(self.catalog, self.vectors, self.embedder, self.settings.index.chunk_max_words)
+        return service.ingest(paths, progress=progress, on_file=on_file)
+
+    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> list[SentenceHit]:
+        """The best source sentences for a question."""
+        return self.retriever.retrieve(question, answer_language(detect_language(question)), top_k, filters)
+
+    def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Answer:
+        """A cited answer, or a declared abstention."""
+        return self.answers.ask(question, filters, top_k)
+
+    def ask_events(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Iterator[Event]:
+        """The same answer as a stream of events (see AnswerService.ask_events)."""
+        return self.answers.ask_events(question, filters, top_k)
+
+    def dispatch(self, doc_id: str) -> tuple[Dispatch, list[Sentence]] | None:
+        """A dispatch and its sentences."""
+        found = self.catalog.dispatch(doc_id)
+        return (found, self.catalog.sentences_of(doc_id)) if found else None
+
+    def status(self, check_backends: bool = True) -> dict[str, Any]:
+        """What is indexed and which backends are configured and reachable."""
+        stats = self.catalog.stats()
+        backends: dict[str, Any] = {
+            "embedder": self.settings.embedder.model,
+            "vector_store": "embedded" if self.settings.index.chroma == "embedded" else self.settings.index.chroma,
+            "llm_setting": self.settings.llm.backend,
+        }
+        if check_backends:
+            try:
+                backends["vectors"] = self.vectors.count()
+                backends["vector_store_ok"] = True
+            except Exception as exc:  # report, never crash status
+                backends["vector_store_ok"] = False
+                backends["vector_store_error"] = str(exc)
+            chosen, reason = resolve_backend(self.settings)
+            backends["llm"] = chosen
+            backends["llm_reason"] = reason
+            if self._llm is not None:
+                backends["llm_loaded"] = self._llm.description
+        return {**stats, "home": str(self.settings.home), "backends": backends}

@@ -1,0 +1,52 @@
+"""Choose and build the language-model backend from settings (the only
+place that knows which backends exist)."""
+
+from __future__ import annotations
+
+import logging
+
+from assistant.llms.base import ChatBackend, LLMError
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def resolve_backend(settings: Settings) -> tuple[str, str]:
+    """(backend name, reason). ``auto`` picks Ollama when it answers at the
+    configured host and has the model, else the bundled model."""
+    llm = settings.llm
+    if llm.backend != "auto":
+        return llm.backend, f"backend set to {llm.backend}"
+    from assistant.llms.ollama_backend import probe_ollama
+
+    ok, message = probe_ollama(llm.ollama_host, llm.ollama_model, timeout=llm.probe_timeout_s)
+    if ok:
+        return "ollama", message
+    return "llamacpp", f"{message}; using the bundled model"
+
+
+def build_llm(settings: Settings) -> ChatBackend:
+    """The configured backend, ready to answer (loads local models)."""
+    backend, reason = resolve_backend(settings)
+    log.info("LLM backend: %s (%s)", backend, reason)
+    llm = settings.llm
+    if backend == "ollama":
+        from assistant.llms.ollama_backend import OllamaBackend
+
+        return OllamaBackend(llm.ollama_host, llm.ollama_model, llm.context_window, llm.max_tokens,
+                             llm.temperature, llm.timeout_s)
+    if backend == "openai":
+        from assistant.llms.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(llm.openai_base_url, llm.openai_model, llm.openai_api_key, llm.max_tokens,
+                             llm.temperature, llm.timeout_s)
+    if backend == "llamacpp":
+        from assistant.llms.bundled import bundled_model_path, verify_model_file
+        from assistant.llms.llamacpp import LlamaCppBackend
+
+        path = llm.model_path or bundled_model_path(settings.home_dir / "models")
+        verify_model_file(path)
+        label = None if llm.model_path else "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (bundled)"
+        return LlamaCppBackend(path, llm.context_window, llm.max_tokens, llm.temperature, llm.threads,
+                               llm.timeout_s, label=label)
+    raise LLMError(f"Unknown LLM backend {backend!r}")

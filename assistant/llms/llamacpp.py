@@ -1,0 +1,97 @@
+"""In-process llama.cpp backend (the bundled model by default), loaded
+through llama-index's ``LlamaCPP``; JSON schemas become llama.cpp grammars."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from assistant.llms.base import ChatBackend, LLMError, Message
+
+
+def chatml(messages) -> str:
+    """Qwen's ChatML prompt format for llama-index chat messages."""
+    parts = [f"<|im_start|>{m.role.value if hasattr(m.role, 'value') else m.role}\n{m.content}<|im_end|>\n"
+             for m in messages]
+    return "".join(parts) + "<|im_start|>assistant\n"
+
+
+@lru_cache(maxsize=16)
+def _grammar(schema_json: str):
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+
+
+class LlamaCppBackend(ChatBackend):
+    """A GGUF model run by llama.cpp in this process (one call at a time)."""
+
+    def __init__(self, model_path: Path, context_window: int = 4096, max_tokens: int = 384,
+                 temperature: float = 0.0, threads: int | None = None, timeout_s: float = 120.0,
+                 label: str | None = None):
+        from llama_index.llms.llama_cpp import LlamaCPP
+
+        self.timeout_s = timeout_s
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.description = f"llama.cpp {label or model_path.name}"
+        try:
+            self._llm = LlamaCPP(
+                model_path=str(model_path), context_window=context_window, max_new_tokens=max_tokens,
+                temperature=temperature, messages_to_prompt=chatml, verbose=False,
+                model_kwargs={"n_threads": threads or _cores(), "n_batch": 512, "verbose": False},
+            )
+        except Exception as exc:  # llama.cpp raises ValueError/RuntimeError on bad files
+            raise LLMError(f"Cannot load model {model_path}: {exc}") from exc
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self):
+        """The underlying ``llama_cpp.Llama``."""
+        return self._llm._model
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.engine.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, messages: list[Message], schema: dict[str, Any] | None = None,
+               max_tokens: int | None = None) -> Iterator[str]:
+        from llama_cpp import StoppingCriteriaList
+        from llama_index.core.llms import ChatMessage
+
+        prompt = chatml([ChatMessage(role=m["role"], content=m["content"]) for m in messages])
+        kwargs: dict[str, Any] = {}
+        if schema is not None:
+            kwargs["grammar"] = _grammar(json.dumps(schema, sort_keys=True))
+        deadline = time.monotonic() + self.timeout_s
+        timed_out = []
+
+        def past_deadline(_ids, _logits) -> bool:
+            if time.monotonic() > deadline:
+                timed_out.append(True)
+                return True
+            return False
+
+        with self._lock:
+            try:
+                for part in self.engine(prompt=prompt, max_tokens=max_tokens or self.max_tokens,
+                                        temperature=self.temperature, stream=True, stop=["<|im_end|>"],
+                                        stopping_criteria=StoppingCriteriaList([past_deadline]), **kwargs):
+                    text = part["choices"][0]["text"]
+                    if text:
+                        yield text
+            except ValueError as exc:  # prompt longer than the context window
+                raise LLMError(f"{self.description}: {exc}") from exc
+        if timed_out:
+            raise LLMError(f"{self.description} did not finish within {self.timeout_s:.0f} s "
+                           "(ASSISTANT_LLM__TIMEOUT_S)")
+
+
+def _cores() -> int:
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)))

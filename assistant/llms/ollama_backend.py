@@ -1,0 +1,76 @@
+"""Ollama backend through llama-index's ``Ollama`` LLM (official ``ollama``
+client underneath); JSON schemas go to Ollama's ``format``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from assistant.llms.base import ChatBackend, LLMError, Message
+
+
+class OllamaBackend(ChatBackend):
+    """A model served by Ollama at ``host``."""
+
+    def __init__(self, host: str, model: str, context_window: int = 4096, max_tokens: int = 384,
+                 temperature: float = 0.0, timeout_s: float = 120.0):
+        from llama_index.llms.ollama import Ollama
+
+        self.host, self.model, self.timeout_s = host, model, timeout_s
+        self.description = f"ollama {model} @ {host}"
+        # context_window given so that building the LLM needs no server
+        self._llm = Ollama(model=model, base_url=host, request_timeout=timeout_s, context_window=context_window,
+                           temperature=temperature, additional_kwargs={"num_predict": max_tokens,
+                                                                        "num_ctx": context_window})
+
+    def check(self) -> tuple[bool, str]:
+        """Is the server up and does it have the model?"""
+        return probe_ollama(self.host, self.model, timeout=min(5.0, self.timeout_s))
+
+    def stream(self, messages: list[Message], schema: dict[str, Any] | None = None,
+               max_tokens: int | None = None) -> Iterator[str]:
+        from llama_index.core.llms import ChatMessage
+
+        chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
+        kwargs: dict[str, Any] = {}
+        if schema is not None:
+            kwargs["format"] = schema
+        if max_tokens:
+            kwargs["options"] = {"num_predict": max_tokens}
+        try:
+            for part in self._llm.stream_chat(chat, **kwargs):
+                if part.delta:
+                    yield part.delta
+        except Exception as exc:
+            raise self._explain(exc) from exc
+
+    def _explain(self, exc: Exception) -> LLMError:
+        import ollama
+
+        if isinstance(exc, (httpx.ConnectError, ConnectionError)):
+            return LLMError(f"Ollama is not running at {self.host} (connection refused). Start it with "
+                            f"`ollama serve`, or set ASSISTANT_LLM__BACKEND=llamacpp for the bundled model.")
+        if isinstance(exc, httpx.TimeoutException):
+            return LLMError(f"Ollama at {self.host} did not answer with model {self.model} within "
+                            f"{self.timeout_s:.0f} s (ASSISTANT_LLM__TIMEOUT_S).")
+        if isinstance(exc, ollama.ResponseError) and exc.status_code == 404:
+            return LLMError(f"Ollama at {self.host} does not have model {self.model}: run "
+                            f"`ollama pull {self.model}` or set ASSISTANT_LLM__OLLAMA_MODEL.")
+        return LLMError(f"Ollama at {self.host} failed with model {self.model}: {exc}")
+
+
+def probe_ollama(host: str, model: str, timeout: float = 2.0) -> tuple[bool, str]:
+    """(True, msg) when Ollama answers at ``host`` and lists ``model``."""
+    import ollama
+
+    try:
+        listed = ollama.Client(host=host, timeout=timeout).list()
+    except Exception as exc:  # connection refused, timeout, bad host
+        return False, f"Ollama not reachable at {host} ({type(exc).__name__})"
+    names = {m.model for m in listed.models}
+    wanted = {model, f"{model}:latest"} if ":" not in model else {model}
+    if names & wanted:
+        return True, f"Ollama at {host} has {model}"
+    return False, f"Ollama at {host} does not have {model} (has: {', '.join(sorted(names)) or 'none'})"
