@@ -55,6 +55,9 @@ class LLMSettings(BaseModel):
     model_path: Path | None = Field(
         None, description="GGUF file for llamacpp; default: the bundled Qwen2.5-Coder-1.5B-Instruct."
     )
+    models_dir: Path = Field(
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dispatch-assistant" / "models",
+        description="Where the bundled model is assembled from its packages.")
     context_window: int = 4096
     max_tokens: int = 384
     temperature: float = 0.0

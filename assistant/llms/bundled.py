@@ -82,3 +82,9 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+if __name__ == "__main__":  # python -m assistant.llms.bundled: assemble and verify
+    from assistant.settings import Settings
+
+    print(bundled_model_path(Settings().llm.models_dir))

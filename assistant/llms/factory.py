@@ -44,7 +44,7 @@ def build_llm(settings: Settings) -> ChatBackend:
         from assistant.llms.bundled import bundled_model_path, verify_model_file
         from assistant.llms.llamacpp import LlamaCppBackend
 
-        path = llm.model_path or bundled_model_path(settings.home_dir / "models")
+        path = llm.model_path or bundled_model_path(llm.models_dir)
         verify_model_file(path)
         label = None if llm.model_path else "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (bundled)"
         return LlamaCppBackend(path, llm.context_window, llm.max_tokens, llm.temperature, llm.threads,

@@ -1,0 +1,89 @@
+"""Shared fixtures: settings on a temporary home, the shared data folder,
+real models loaded once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import assistant  # noqa: F401  (offline environment defaults)
+from assistant.settings import LLMSettings, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+CORPUS = ROOT / "corpus"
+SEED = CORPUS / "000_14651c197d909f09.txt"
+
+
+def shared(*parts: str) -> Path:
+    """A path under ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not available: {path} (tests read ../shared/data beside the project)")
+    return path
+
+
+def make_settings(home: Path, **overrides) -> Settings:
+    """Settings for a test: index under ``home``, bundled LLM, no Ollama probing."""
+    llm = overrides.pop("llm", LLMSettings(backend="llamacpp"))
+    return Settings(home=home, llm=llm, **overrides)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def seed_assistant(tmp_path_factory):
+    """An Assistant with the seed dispatch ingested (real embedder)."""
+    from assistant.core import Assistant
+
+    helper = Assistant(make_settings(tmp_path_factory.mktemp("seed") / "home"))
+    report = helper.ingest([CORPUS], progress=False)
+    assert report.ok, report.errors
+    return helper
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(os.environ.get("ASSISTANT_TEST_ARTIFACTS", ROOT / "tests" / "artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` server on loopback; yields 'host:port'."""
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+
+    exe = shutil.which("chroma", path=str(Path(os.sys.executable).parent)) or shutil.which("chroma")
+    if exe is None:
+        pytest.fail("the chroma CLI (from the chromadb package) is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen([exe, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield f"127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=20)

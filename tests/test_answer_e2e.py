@@ -1,0 +1,72 @@
+"""End to end on the seed dispatch with the real embedder and the real
+bundled model: structure and citations, never exact wording."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.ingest.sentences import detect_language
+
+pytestmark = [pytest.mark.slow, pytest.mark.llm]
+
+PEACE_SENTENCE = "Le forze armate occidentali saranno dispiegate in Ucraina solo dopo la conclusione di un accordo di pace"
+
+
+def _cites_peace_sentence(answer) -> bool:
+    return any(c.text.startswith(PEACE_SENTENCE) for c in answer.citations)
+
+
+def test_italian_question_gets_italian_answer_citing_the_peace_sentence(seed_assistant):
+    answer = seed_assistant.ask("Quando verranno dispiegate le forze armate occidentali in Ucraina?")
+    assert not answer.abstained
+    assert answer.language == "it" and detect_language(answer.answer) == "it"
+    assert _cites_peace_sentence(answer)
+    given = {r["sentence_id"] for r in answer.retrieved}
+    assert all(c.sentence_id in given for c in answer.citations)
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.answer
+        assert (c.agency, c.place, str(c.published_at)) == ("AGENPARL", "Roma", "2026-02-03")
+
+
+def test_english_question_gets_english_answer_with_the_same_citation(seed_assistant):
+    answer = seed_assistant.ask("When will Western armed forces be deployed in Ukraine?")
+    assert not answer.abstained
+    assert answer.language == "en" and detect_language(answer.answer) == "en"
+    assert _cites_peace_sentence(answer)
+
+
+@pytest.mark.parametrize("question", [
+    "Chi ha vinto il campionato di calcio di Serie A nel 2025?",
+    "What is the price of a barrel of oil today?",
+])
+def test_unanswerable_question_is_declined(seed_assistant, question):
+    answer = seed_assistant.ask(question)
+    assert answer.abstained and answer.citations == []
+    assert detect_language(answer.answer) == answer.language
+
+
+def test_streamed_answer_equals_blocking_answer(seed_assistant):
+    question = "Quando verranno dispiegate le forze armate occidentali in Ucraina?"
+    events = list(seed_assistant.ask_events(question))
+    final = events[-1]["answer"]
+    deltas = "".join(e["text"] for e in events if e["event"] == "delta")
+    assert events[-1]["event"] == "final" and deltas
+    blocking = seed_assistant.ask(question)
+    assert final.answer == blocking.answer
+    assert [c.sentence_id for c in final.citations] == [c.sentence_id for c in blocking.citations]
+
+
+def test_cli_ask_json_shape(seed_assistant, monkeypatch):
+    from assistant.cli import app
+
+    monkeypatch.setenv("ASSISTANT_HOME", str(seed_assistant.settings.home))
+    monkeypatch.setenv("ASSISTANT_LLM__BACKEND", "llamacpp")
+    result = CliRunner().invoke(app, ["ask", "--json", "Cosa ha definito inaccettabile Lavrov?"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"answer", "language", "abstained", "citations", "backend", "timings"} <= data.keys()
+    for c in data["citations"]:
+        assert {"n", "sentence_id", "doc_id", "text", "agency", "place", "published_at", "char_start",
+                "char_end", "score"} <= c.keys()
