@@ -76,8 +76,11 @@ class IngestService:
         files, missing = discover(paths)
         report.errors.extend(missing)
         report.files_seen = len(files)
-        bar = tqdm(total=len(files), unit="file", desc="Ingesting", disable=not progress, dynamic_ncols=True)
-        for path in files:
+        total = sum(_size(p) for p in files)
+        bar = tqdm(total=total, unit="B", unit_scale=True, desc=f"Ingesting {len(files)} file(s)",
+                   disable=not progress, dynamic_ncols=True)
+        for number, path in enumerate(files, 1):
+            done_before = bar.n
             error = self._ingest_file(path, report, bar)
             if error:
                 report.files_failed += 1
@@ -85,8 +88,9 @@ class IngestService:
                 bar.write(f"  skipped {error}")
             if on_file:
                 on_file(str(path), error)
-            bar.update(1)
-            bar.set_postfix(dispatches=report.dispatches_written, sentences=report.sentences_written)
+            bar.update(done_before + _size(path) - bar.n)
+            bar.set_postfix(file=f"{number}/{len(files)}", dispatches=report.dispatches_written,
+                            sentences=report.sentences_written, refresh=False)
         bar.close()
         return report
 
@@ -105,6 +109,7 @@ class IngestService:
         line_errors: list[str] = []
         try:
             for item in read_records(path):
+                bar.update(getattr(item, "size", 0))
                 if isinstance(item, ReadError):
                     line_errors.append(str(item))
                     continue
@@ -120,6 +125,8 @@ class IngestService:
                 if sum(len(p.sentences) for p in batch) >= self.batch_sentences:
                     self._write(batch, report)
                     batch = []
+                    bar.set_postfix(dispatches=report.dispatches_written, sentences=report.sentences_written,
+                                    refresh=False)
             self._write(batch, report)
         except ReadError as exc:
             return f"{path}: {exc}"
@@ -162,3 +169,10 @@ class IngestService:
         self.catalog.write_dispatches(changed)
         report.dispatches_written += len(changed)
         report.sentences_written += offset
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -28,6 +28,7 @@ class RawRecord:
 
     origin: str
     fields: dict[str, Any]
+    size: int = 0  # bytes of the file this record took (for progress)
 
 
 @dataclass
@@ -83,7 +84,7 @@ def read_records(path: Path) -> Iterator[RawRecord | ReadError]:
         text = clean_text(decode_bytes(path.read_bytes()))
         if not text.strip():
             raise ReadError("no text in file")
-        yield RawRecord(origin=str(path), fields={"text": text})
+        yield RawRecord(origin=str(path), fields={"text": text}, size=size)
     else:
         raise ReadError("a .json file must hold one dispatch object per line (JSON lines)")
 
@@ -112,7 +113,7 @@ def _read_jsonl(path: Path) -> Iterator[RawRecord | ReadError]:
                 yield ReadError(f"{origin}: no 'body' text")
                 continue
             record["body"] = clean_text(body)
-            yield RawRecord(origin=origin, fields=record)
+            yield RawRecord(origin=origin, fields=record, size=len(raw))
 
 
 def decode_bytes(data: bytes) -> str:
