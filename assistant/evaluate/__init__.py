@@ -1,0 +1,1 @@
+"""Evaluation of the assistant: question sets, metrics and the runner."""

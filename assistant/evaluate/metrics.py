@@ -1,0 +1,215 @@
+"""Pure evaluation metrics: answer matching, retrieval ranking, citation
+correctness, latency percentiles and the aggregate over a question set."""
+
+from __future__ import annotations
+
+import math
+import string
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+
+ARTICLES = frozenset({"a", "an", "the", "il", "lo", "la", "i", "gli", "le", "l", "un", "uno", "una"})
+# Characters turned into a space (so elisions and compounds split into tokens);
+# every other punctuation mark is deleted, as in the SQuAD evaluation script.
+_APOSTROPHES = "'’‘`ʼ′"
+_SEPARATORS = set(_APOSTROPHES) | {"/", "\\"}
+_ASCII_PUNCT = set(string.punctuation)
+
+
+def _punct_replacement(ch: str) -> str | None:
+    """' ' for separators, '' for other punctuation, None to keep the character."""
+    category = unicodedata.category(ch)
+    if ch in _SEPARATORS or category == "Pd":
+        return " "
+    if ch in _ASCII_PUNCT or category.startswith("P"):
+        return ""
+    return None
+
+
+def normalize_answer(text: str) -> str:
+    """Lowercase, strip accents and punctuation, drop Italian/English articles, collapse spaces.
+
+    Apostrophes, dashes and slashes become spaces ("l'uomo" -> "uomo"), other
+    punctuation is deleted ("U.S." -> "us", "1,000" -> "1000")."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").lower())
+    chars: list[str] = []
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            continue
+        repl = _punct_replacement(ch)
+        chars.append(ch if repl is None else repl)
+    return " ".join(tok for tok in "".join(chars).split() if tok not in ARTICLES)
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when the normalised prediction equals any normalised gold answer, else 0.0."""
+    pred = normalize_answer(prediction)
+    return max((float(pred == normalize_answer(g)) for g in golds), default=0.0)
+
+
+def _f1(pred_tokens: list[str], gold_tokens: list[str]) -> float:
+    if not pred_tokens or not gold_tokens:
+        return float(pred_tokens == gold_tokens)
+    same = sum((Counter(pred_tokens) & Counter(gold_tokens)).values())
+    if same == 0:
+        return 0.0
+    precision, recall = same / len(pred_tokens), same / len(gold_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    """SQuAD token-overlap F1 between prediction and the best-matching gold answer."""
+    pred = normalize_answer(prediction).split()
+    return max((_f1(pred, normalize_answer(g).split()) for g in golds), default=0.0)
+
+
+def dedupe_keep_order(ids: Iterable[str]) -> list[str]:
+    """The ids without repeats, each at its first position (e.g. documents from sentence hits)."""
+    return list(dict.fromkeys(ids))
+
+
+def _first_gold_rank(ranked_ids: Sequence[str], gold_ids: set[str], k: int) -> int | None:
+    if k <= 0:
+        raise ValueError(f"k must be positive, got {k}")
+    for rank, item in enumerate(dedupe_keep_order(ranked_ids)[:k], start=1):
+        if item in gold_ids:
+            return rank
+    return None
+
+
+def hit_at_k(ranked_ids: Sequence[str], gold_ids: set[str], k: int) -> float:
+    """1.0 when a gold id is among the first k distinct ranked ids, else 0.0."""
+    return float(_first_gold_rank(ranked_ids, gold_ids, k) is not None)
+
+
+def mrr_at_k(ranked_ids: Sequence[str], gold_ids: set[str], k: int = 10) -> float:
+    """Reciprocal rank of the first gold id among the first k distinct ranked ids (0.0 if none)."""
+    rank = _first_gold_rank(ranked_ids, gold_ids, k)
+    return 0.0 if rank is None else 1.0 / rank
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    """Token-boundary containment of two normalised strings."""
+    return bool(needle) and f" {needle} " in f" {haystack} "
+
+
+def citation_correct(cited_text: str, cited_sentence_id: str | None, golds: Sequence[str],
+                     gold_sentence_texts: Sequence[str], gold_sentence_ids: set[str]) -> bool:
+    """Whether a cited sentence contains a gold answer or is (one of) the gold sentence(s).
+
+    The gold sentence is recognised by id; when either side has no ids, by
+    normalised text equality or one text containing the other."""
+    cited = normalize_answer(cited_text)
+    if any(_contains(cited, normalize_answer(g)) for g in golds):
+        return True
+    if cited_sentence_id is not None and gold_sentence_ids:
+        return cited_sentence_id in gold_sentence_ids
+    if not cited:
+        return False
+    for gold_text in gold_sentence_texts:
+        gold = normalize_answer(gold_text)
+        if gold and (_contains(cited, gold) or _contains(gold, cited)):
+            return True
+    return False
+
+
+def citation_scores(citations: Sequence[Mapping], golds: Sequence[str],
+                    gold_sentence_texts: Sequence[str], gold_sentence_ids: set[str]) -> dict:
+    """Counts of citations and correct ones, their precision (None without citations)
+    and whether any is correct; each citation has "text" and "sentence_id"."""
+    correct = sum(
+        citation_correct(c.get("text") or "", c.get("sentence_id"), golds, gold_sentence_texts, gold_sentence_ids)
+        for c in citations)
+    n = len(citations)
+    return {"n_citations": n, "n_correct": correct,
+            "precision": correct / n if n else None, "any_correct": correct > 0}
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """The q-th percentile (0-100) with linear interpolation between ranks; None when empty."""
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile must be within 0 and 100, got {q}")
+    data = sorted(float(v) for v in values)
+    if not data:
+        return None
+    pos = (len(data) - 1) * q / 100
+    low, high = math.floor(pos), math.ceil(pos)
+    return data[low] + (data[high] - data[low]) * (pos - low)
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def summarize_latency(timings: Iterable[Mapping[str, float] | None]) -> dict[str, dict[str, float | None]]:
+    """Per stage, the p50, p95 and mean of its durations over the dicts that have it."""
+    by_stage: dict[str, list[float]] = {}
+    for item in timings:
+        for stage, seconds in (item or {}).items():
+            if seconds is not None:
+                by_stage.setdefault(stage, []).append(float(seconds))
+    return {stage: {"p50": percentile(vals, 50), "p95": percentile(vals, 95), "mean": _mean(vals)}
+            for stage, vals in by_stage.items()}
+
+
+MEAN_METRICS = ("em", "f1", "hit@1", "hit@5", "hit@10", "mrr@10", "doc_hit@1", "doc_hit@5", "doc_hit@10",
+                "doc_mrr@10", "any_correct_citation", "citation_validity", "n_citations", "n_correct_citations",
+                "context_tokens")
+
+
+def _present(records: Iterable[Mapping], key: str) -> list[float]:
+    return [float(r[key]) for r in records if r.get(key) is not None]
+
+
+def aggregate(per_question: Sequence[Mapping]) -> dict:
+    """Flat dict of metrics over per-question records (see METRIC_DEFINITIONS).
+
+    Means skip questions where the key is absent or None; a metric without any
+    data is None. A record without "answerable" counts as answerable."""
+    result: dict = {"n_questions": len(per_question)}
+    for key in MEAN_METRICS:
+        result[key] = _mean(_present(per_question, key))
+    cited = [r for r in per_question if r.get("n_citations") is not None]
+    total_cited = sum(int(r["n_citations"]) for r in cited)
+    total_correct = sum(int(r.get("n_correct_citations") or 0) for r in cited)
+    result["citation_precision"] = total_correct / total_cited if total_cited else None
+    result["citation_precision_macro"] = _mean(_present(per_question, "citation_precision"))
+    result["abstention_rate"] = _mean(_present(per_question, "abstained"))
+    answerable = [r for r in per_question if r.get("answerable", True) is not False]
+    unanswerable = [r for r in per_question if r.get("answerable", True) is False]
+    result["abstention_rate_answerable"] = _mean(_present(answerable, "abstained"))
+    result["abstention_rate_unanswerable"] = _mean(_present(unanswerable, "abstained"))
+    result["context_tokens_p50"] = percentile(_present(per_question, "context_tokens"), 50)
+    result["latency"] = summarize_latency(r.get("timings") for r in per_question)
+    return result
+
+
+METRIC_DEFINITIONS: dict[str, str] = {
+    "n_questions": "Number of questions evaluated.",
+    "em": "Exact match: share of answers equal to a gold answer after normalisation "
+          "(lowercase, no accents, punctuation or articles).",
+    "f1": "Token F1 (SQuAD style) between the normalised answer and the best-matching gold answer, averaged.",
+    "hit@1": "Share of questions whose top retrieved sentence is a gold evidence sentence.",
+    "hit@5": "Share of questions with a gold evidence sentence among the top 5 retrieved sentences.",
+    "hit@10": "Share of questions with a gold evidence sentence among the top 10 retrieved sentences.",
+    "mrr@10": "Mean reciprocal rank of the first gold evidence sentence within the top 10 (0 when absent).",
+    "doc_hit@1": "Share of questions whose top retrieved document (sentence hits deduplicated by document) is gold.",
+    "doc_hit@5": "Share of questions with a gold document among the top 5 distinct retrieved documents.",
+    "doc_hit@10": "Share of questions with a gold document among the top 10 distinct retrieved documents.",
+    "doc_mrr@10": "Mean reciprocal rank of the first gold document within the top 10 distinct documents.",
+    "citation_precision": "Correct citations (the cited sentence contains a gold answer or is a gold evidence "
+                          "sentence) divided by all citations, pooled over all questions (micro average).",
+    "citation_precision_macro": "Per-question citation precision averaged over questions that cite (macro average).",
+    "any_correct_citation": "Share of questions with at least one correct citation.",
+    "citation_validity": "Mean fraction of an answer's citation markers that refer to a sentence given in its context.",
+    "n_citations": "Mean number of citations per answer.",
+    "n_correct_citations": "Mean number of correct citations per answer.",
+    "abstention_rate": "Share of questions the assistant declined to answer.",
+    "abstention_rate_answerable": "Share of answerable questions the assistant declined to answer (lower is better).",
+    "abstention_rate_unanswerable": "Share of unanswerable questions the assistant declined to answer "
+                                    "(higher is better).",
+    "context_tokens": "Mean number of tokens of retrieved context put in the prompt.",
+    "context_tokens_p50": "Median number of tokens of retrieved context put in the prompt.",
+    "latency": "Per pipeline stage, the median (p50), 95th percentile (p95) and mean duration in seconds.",
+}
