@@ -37,10 +37,12 @@ class OllamaBackend(ChatBackend):
         kwargs: dict[str, Any] = {}
         if schema is not None:
             kwargs["format"] = schema
-        if max_tokens:
-            kwargs["options"] = {"num_predict": max_tokens}
+        llm = self._llm
+        if max_tokens:  # Ollama.stream_chat ignores options=; it always sends its own model kwargs
+            llm = self._llm.model_copy(update={"additional_kwargs": {**self._llm.additional_kwargs,
+                                                                      "num_predict": max_tokens}})
         try:
-            for part in self._llm.stream_chat(chat, **kwargs):
+            for part in llm.stream_chat(chat, **kwargs):
                 if part.delta:
                     yield part.delta
         except Exception as exc:

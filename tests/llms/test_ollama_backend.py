@@ -1,84 +1,230 @@
 """The Ollama backend against a server speaking the Ollama HTTP API that
-serves the real bundled model."""
+serves the real bundled model (tests/support/ollama_server.py).
+
+The official ``ollama`` client is run against the server first, so that the
+backend tests rest on a server known to speak the API the way Ollama does."""
+
+from __future__ import annotations
 
 import json
+import socket
 import time
 
+import httpx
 import ollama
 import pytest
 
 from assistant.llms.base import LLMError
-from assistant.llms.bundled import bundled_model_path
 from assistant.llms.factory import resolve_backend
 from assistant.llms.ollama_backend import OllamaBackend, probe_ollama
 from assistant.settings import LLMSettings, Settings
-from tests.support.ollama_server import create_app, free_port, run_server
+from tests.support.ollama_server import create_app, run_server
 
-MODEL = "qwen2.5-coder:1.5b"
-SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}, "citations": {
-    "type": "array", "items": {"type": "integer"}}}, "required": ["citations", "answer"]}
-MESSAGES = [{"role": "system", "content": "Answer briefly."},
-            {"role": "user", "content": "Sources: [1] Rome is the capital of Italy. Question: What is the capital of Italy?"}]
+MODEL = "qwen2.5-coder:1.5b"  # the name the ollama_server fixture serves the bundled model under
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "answer": {"type": "string"},
+        "citations": {"type": "array", "items": {"type": "integer"}},
+    },
+    "required": ["answer", "citations"],
+}
+MESSAGES = [
+    {"role": "system", "content": "Answer briefly using the numbered sources."},
+    {"role": "user", "content": "Sources: [1] Rome is the capital of Italy.\nQuestion: What is the capital of Italy?"},
+]
+JSON_MESSAGES = [
+    {"role": "system", "content": "Reply with a JSON object with keys answer (string) and citations "
+                                  "(list of source numbers)."},
+    MESSAGES[1],
+]
 
 
-@pytest.fixture(scope="module")
-def ollama_url():
-    app = create_app({MODEL: bundled_model_path(LLMSettings().models_dir)})
-    url, stop = run_server(app)
-    yield url
-    stop()
+def closed_port_url() -> str:
+    """http://127.0.0.1:<port> where nothing listens (bound to port 0, read, closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+# --------------------------------------------------------------------------- the server, via the official client
+
+
+def test_official_client_lists_and_shows(ollama_server):
+    client = ollama.Client(host=ollama_server)
+    listed = client.list().models
+    assert [m.model for m in listed] == [MODEL]
+    entry = listed[0]
+    assert entry.size > 1_000_000_000 and len(entry.digest) == 64 and entry.modified_at is not None
+    assert entry.details.format == "gguf" and entry.details.family == "qwen2"
+    assert entry.details.quantization_level == "Q4_K_M" and entry.details.parameter_size == "1.5B"
+
+    shown = client.show(MODEL)
+    assert shown.details.family == "qwen2" and "completion" in shown.capabilities
+    assert shown.modelinfo["general.architecture"] == "qwen2"
+    assert "<|im_start|>" in shown.template  # the GGUF's ChatML template
+
+    raw = httpx.get(ollama_server + "/")
+    assert raw.status_code == 200 and raw.text == "Ollama is running"
+    assert "version" in httpx.get(ollama_server + "/api/version").json()
+
+
+def test_official_client_sees_ollama_errors(ollama_server):
+    client = ollama.Client(host=ollama_server)
+    with pytest.raises(ollama.ResponseError) as err:
+        client.chat(model="missing-model", messages=MESSAGES)
+    assert err.value.status_code == 404
+    assert err.value.error == 'model "missing-model" not found, try pulling it first'
+    with pytest.raises(ollama.ResponseError) as err:
+        client.show("missing-model")
+    assert err.value.status_code == 404
+    bad = httpx.post(ollama_server + "/api/chat", json={"messages": MESSAGES})
+    assert bad.status_code == 400 and bad.json() == {"error": "model is required"}
 
 
 @pytest.mark.slow
 @pytest.mark.llm
-def test_official_client_speaks_to_the_server(ollama_url):
-    client = ollama.Client(host=ollama_url)
-    assert MODEL in {m.model for m in client.list().models}
-    assert client.show(MODEL).details is not None
-    reply = client.chat(model=MODEL, messages=MESSAGES, format=SCHEMA, options={"temperature": 0})
+def test_official_client_chat_streaming_and_not(ollama_server):
+    client = ollama.Client(host=ollama_server)
+    options = {"temperature": 0, "num_predict": 24, "seed": 7}
+
+    parts = list(client.chat(model=MODEL, messages=MESSAGES, stream=True, options=options))
+    assert len(parts) > 2
+    assert all(not p.done for p in parts[:-1]) and all(p.message.role == "assistant" for p in parts)
+    last = parts[-1]
+    assert last.done and last.done_reason in ("stop", "length") and last.message.content == ""
+    assert last.prompt_eval_count > 0 and 0 < last.eval_count <= 24
+    assert last.total_duration >= last.eval_duration > 0
+    streamed = "".join(p.message.content for p in parts)
+    assert "Rome" in streamed
+
+    whole = client.chat(model=MODEL, messages=MESSAGES, stream=False, options=options)
+    assert whole.done and whole.done_reason in ("stop", "length")
+    assert whole.message.content == streamed  # temperature 0: same answer either way
+    assert whole.prompt_eval_count == last.prompt_eval_count
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_official_client_generate(ollama_server):
+    client = ollama.Client(host=ollama_server)
+    reply = client.generate(model=MODEL, prompt="What is the capital of Italy? One word.",
+                            options={"temperature": 0, "num_predict": 8})
+    assert reply.done and "Rome" in reply.response
+    assert reply.context and reply.prompt_eval_count > 0
+
+    parts = list(client.generate(model=MODEL, prompt="Count: 1, 2, 3,", raw=True, stream=True,
+                                 options={"temperature": 0, "num_predict": 3}))
+    assert parts[-1].done and parts[-1].done_reason == "length" and parts[-1].eval_count >= 2
+    assert "".join(p.response for p in parts).strip().startswith("4")
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_official_client_chat_with_schema_format(ollama_server):
+    jsonschema = pytest.importorskip("jsonschema")
+    client = ollama.Client(host=ollama_server)
+    reply = client.chat(model=MODEL, messages=JSON_MESSAGES, format=SCHEMA,
+                        options={"temperature": 0, "num_predict": 80})
     data = json.loads(reply.message.content)
-    assert isinstance(data["answer"], str) and isinstance(data["citations"], list)
-    pieces = list(client.chat(model=MODEL, messages=MESSAGES, stream=True, options={"num_predict": 20}))
-    assert len(pieces) > 2 and pieces[-1].done
+    jsonschema.validate(data, SCHEMA)
+
+    loose = client.chat(model=MODEL, messages=JSON_MESSAGES, format="json",
+                        options={"temperature": 0, "num_predict": 80})
+    assert isinstance(json.loads(loose.message.content), dict)
+
+
+# --------------------------------------------------------------------------- the backend
 
 
 @pytest.mark.slow
 @pytest.mark.llm
-def test_backend_streams_and_follows_schema(ollama_url):
-    backend = OllamaBackend(ollama_url, MODEL, timeout_s=120)
-    assert backend.check()[0]
-    pieces = list(backend.stream(MESSAGES, max_tokens=30))
-    assert len(pieces) > 1 and "".join(pieces).strip()
-    data = json.loads(backend.chat(MESSAGES, schema=SCHEMA))
+def test_backend_streams_piece_by_piece(ollama_server):
+    backend = OllamaBackend(ollama_server, MODEL, max_tokens=32, timeout_s=120)
+    assert backend.check() == (True, f"Ollama at {ollama_server} has {MODEL}")
+    pieces = list(backend.stream(MESSAGES))
+    assert len(pieces) > 1 and all(isinstance(p, str) and p for p in pieces)
+    assert "Rome" in "".join(pieces)
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_backend_chat_follows_schema(ollama_server):
+    backend = OllamaBackend(ollama_server, MODEL, max_tokens=80, timeout_s=120)
+    data = json.loads(backend.chat(JSON_MESSAGES, schema=SCHEMA))
     assert {"answer", "citations"} <= data.keys()
+    assert isinstance(data["answer"], str) and all(isinstance(c, int) for c in data["citations"])
 
 
-def test_probe_and_auto_choice(ollama_url, tmp_path):
-    assert probe_ollama(ollama_url, MODEL)[0]
-    ok, message = probe_ollama(ollama_url, "missing-model")
-    assert not ok and "missing-model" in message
-    closed = f"http://127.0.0.1:{free_port()}"
-    assert not probe_ollama(closed, MODEL)[0]
-    auto = lambda host: Settings(home=tmp_path, llm=LLMSettings(backend="auto", ollama_host=host, ollama_model=MODEL))  # noqa: E731
-    assert resolve_backend(auto(ollama_url))[0] == "ollama"
-    assert resolve_backend(auto(closed))[0] == "llamacpp"
+@pytest.mark.slow
+@pytest.mark.llm
+def test_backend_per_call_max_tokens_reaches_the_server(ollama_app, ollama_server):
+    backend = OllamaBackend(ollama_server, MODEL, max_tokens=12, timeout_s=120)
+    marker = f"request-{time.monotonic_ns()}"
+    backend.chat([{"role": "user", "content": f"Write a long story about a cat. ({marker})"}], max_tokens=3)
+    sent = next(body for body in reversed(ollama_app.state.received) if marker in json.dumps(body["messages"]))
+    assert sent["options"]["num_predict"] == 3, sent["options"]
 
 
-def test_clear_errors(ollama_url):
-    closed = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(LLMError, match="not running") as err:
-        OllamaBackend(closed, MODEL, timeout_s=5).chat(MESSAGES)
-    assert closed in str(err.value)
-    with pytest.raises(LLMError, match="ollama pull missing-model"):
-        OllamaBackend(ollama_url, "missing-model", timeout_s=5).chat(MESSAGES)
+def test_probe_ollama(ollama_server):
+    assert probe_ollama(ollama_server, MODEL) == (True, f"Ollama at {ollama_server} has {MODEL}")
+
+    ok, message = probe_ollama(ollama_server, "missing-model")
+    assert not ok
+    assert "missing-model" in message and MODEL in message  # says what it has instead
+
+    closed = closed_port_url()
+    started = time.monotonic()
+    ok, message = probe_ollama(closed, MODEL, timeout=2.0)
+    assert not ok and closed in message and "not reachable" in message
+    assert time.monotonic() - started < 2.0
 
 
-def test_timeout_is_bounded():
-    url, stop = run_server(create_app({MODEL: bundled_model_path(LLMSettings().models_dir)}, hang_seconds=5))
+def test_resolve_backend_auto(ollama_server, tmp_path):
+    def auto(host: str) -> Settings:
+        return Settings(home=tmp_path / "home", llm=LLMSettings(backend="auto", ollama_host=host, ollama_model=MODEL,
+                                                                probe_timeout_s=2.0))
+
+    backend, reason = resolve_backend(auto(ollama_server))
+    assert backend == "ollama" and MODEL in reason
+
+    closed = closed_port_url()
+    backend, reason = resolve_backend(auto(closed))
+    assert backend == "llamacpp" and closed in reason and "bundled" in reason
+
+
+# --------------------------------------------------------------------------- clear errors
+
+
+def test_closed_port_says_not_running():
+    closed = closed_port_url()
+    backend = OllamaBackend(closed, MODEL, timeout_s=5)
+    assert backend.check()[0] is False
+    with pytest.raises(LLMError) as err:
+        backend.chat(MESSAGES)
+    assert closed in str(err.value) and "not running" in str(err.value)
+
+
+def test_missing_model_suggests_pull(ollama_server):
+    backend = OllamaBackend(ollama_server, "missing-model", timeout_s=10)
+    assert backend.check()[0] is False
+    with pytest.raises(LLMError) as err:
+        backend.chat(MESSAGES)
+    message = str(err.value)
+    assert "missing-model" in message and "ollama pull missing-model" in message and ollama_server in message
+
+
+def test_timeout_is_bounded(bundled_gguf):
+    url, stop = run_server(create_app({MODEL: bundled_gguf}, hang_seconds=5))
     try:
+        backend = OllamaBackend(url, MODEL, timeout_s=1)
         started = time.monotonic()
-        with pytest.raises(LLMError, match="within 1 s"):
-            OllamaBackend(url, MODEL, timeout_s=1).chat(MESSAGES)
-        assert time.monotonic() - started < 4
+        with pytest.raises(LLMError) as err:
+            backend.chat(MESSAGES)
+        elapsed = time.monotonic() - started
+        assert elapsed < 4, f"took {elapsed:.1f} s with timeout_s=1"
+        message = str(err.value)
+        assert "within 1 s" in message and "TIMEOUT_S" in message and url in message and MODEL in message
     finally:
         stop()
