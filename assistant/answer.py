@@ -8,11 +8,11 @@ the question's language, mean "not in the corpus"."""
 from __future__ import annotations
 
 import time
-import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
 from assistant.cite import ANSWER_SCHEMA, AnswerFieldStream, parse_reply, resolve, to_citation
+from assistant.index.lexical import fold
 from assistant.ingest.sentences import detect_language
 from assistant.llms.base import ChatBackend
 from assistant.model import Answer, Citation, Filters, SentenceHit
@@ -129,8 +129,7 @@ class AnswerService:
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
+    return " ".join(fold(text).split())
 
 
 def _says_not_found(text: str, token: str) -> bool:

@@ -61,7 +61,7 @@ class HybridRetriever:
         dense = self.vectors.query(query_vec, n, filters)
         expression = query_expression(question)
         lexical = self.catalog.lexical_search(expression, n, filters) if expression else []
-        weights = fusion_weights(language, Counter(self.catalog.stats()["by_language"]))
+        weights = fusion_weights(language, Counter(self.catalog.language_counts()))
         fused = weighted_rrf([([i for i, _ in dense], weights.dense), ([i for i, _ in lexical], weights.lexical)])
         ranked = sorted(fused, key=fused.get, reverse=True)[:top_k]
         dense_scores = dict(dense)

@@ -227,6 +227,11 @@ class Catalog:
             f"WHERE lexical MATCH ? {clause} ORDER BY bm25(lexical) LIMIT ?", [expression, *params, limit])
         return [(r["id"], r["score"]) for r in rows]
 
+    def language_counts(self) -> dict[str, int]:
+        """Dispatches per language."""
+        return {r[0] or "und": r[1] for r in self._rows(
+            "SELECT language, COUNT(*) FROM dispatches GROUP BY language ORDER BY 2 DESC")}
+
     # --- status -----------------------------------------------------------
     def stats(self) -> dict:
         one = lambda sql: self._rows(sql)[0][0]  # noqa: E731
@@ -235,8 +240,7 @@ class Catalog:
             "sentences": one("SELECT COUNT(*) FROM sentences"),
             "chunks": one("SELECT COUNT(*) FROM chunks"),
             "files": one("SELECT COUNT(*) FROM files"),
-            "by_language": {r[0] or "und": r[1] for r in self._rows(
-                "SELECT language, COUNT(*) FROM dispatches GROUP BY language ORDER BY 2 DESC")},
+            "by_language": self.language_counts(),
             "by_source": {r[0] or "unknown": r[1] for r in self._rows(
                 "SELECT source, COUNT(*) FROM dispatches GROUP BY source ORDER BY 2 DESC LIMIT 50")},
             "last_ingest": self.get_meta("last_ingest"),

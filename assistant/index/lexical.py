@@ -23,17 +23,18 @@ def _stemmer(language: str):
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_ITALIAN
 
-    return frozenset(_fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_ITALIAN))
+    return frozenset(fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_ITALIAN))
 
 
-def _fold(token: str) -> str:
+def fold(token: str) -> str:
+    """Lower-case and strip accents."""
     token = unicodedata.normalize("NFKD", token.lower())
     return "".join(c for c in token if not unicodedata.combining(c))
 
 
 def tokens(text: str) -> list[str]:
     """Lower-cased, accent-folded word tokens (apostrophes split: dell'OPEC -> dell, opec)."""
-    return [_fold(t) for t in _TOKEN.findall(text)]
+    return [fold(t) for t in _TOKEN.findall(text)]
 
 
 def index_terms(text: str, language: str) -> str:
