@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 import assistant  # noqa: F401  (sets offline defaults before heavy imports)
+from assistant.evaluate.cli import eval_command
 from assistant.llms.base import LLMError
 from assistant.model import Answer, Filters
 from assistant.settings import Settings
@@ -122,6 +123,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print status as J
               f"({'ok, ' + str(b.get('vectors')) + ' vectors' if b.get('vector_store_ok') else b.get('vector_store_error')})")
     out.print(f"llm: {b['llm_setting']} -> {b.get('llm')} ({b.get('llm_reason')})")
 
+
+app.command("eval")(eval_command)
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,148 @@
+"""``assistant eval QUESTIONS.jsonl ...`` and ``assistant eval compare RUN_A RUN_B``."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console(stderr=True)
+out_console = Console()
+
+EXIT_SHORTFALL = 1
+EXIT_ABORTED = 3
+
+
+def _default_out(questions: Path) -> Path:
+    from datetime import datetime
+
+    return Path("evals/results/runs") / f"{questions.stem}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def eval_command(
+        target: str = typer.Argument(..., metavar="QUESTIONS.jsonl | compare",
+                                     help="A question set (JSON lines), or 'compare' followed by two run folders."),
+        runs: list[str] = typer.Argument(None, metavar="[RUN_A RUN_B]", help="With 'compare': the two run folders."),
+        corpus: list[Path] = typer.Option([], "--corpus", help="Ingest these files/folders into a fresh index "
+                                          "inside the run folder (default: use the configured index)."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Run folder (default evals/results/runs/<set>-<time>). "
+                                           "Re-running into the same folder resumes."),
+        limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N questions (after sampling)."),
+        sample: Optional[int] = typer.Option(None, "--sample", help="A random sample of N questions."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the sample."),
+        retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Score retrieval only; no model calls."),
+        top_k: Optional[int] = typer.Option(None, "--top-k", help="Source sentences given to the model."),
+        date_window: Optional[int] = typer.Option(None, "--date-window", help="Restrict retrieval to the N days up "
+                                                  "to each question's question_date."),
+        language: Optional[str] = typer.Option(None, "--lang", help="Language of the questions for the report "
+                                               "(default: each question's 'lang' field, else detected)."),
+        fail_under: list[str] = typer.Option([], "--fail-under", metavar="METRIC=VALUE",
+                                             help="Exit with status 1 when a metric is below VALUE (repeatable)."),
+        fresh: bool = typer.Option(False, "--fresh", help="Discard earlier results in the run folder."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Evaluate retrieval, answers, citations and latency on a question set, or compare two runs."""
+    if target == "compare":
+        if not runs or len(runs) != 2:
+            raise typer.BadParameter("usage: assistant eval compare RUN_A RUN_B")
+        _compare(*runs)
+        return
+    if runs:
+        raise typer.BadParameter(f"unexpected arguments: {' '.join(runs)}")
+    from assistant.evaluate.compare import parse_threshold, shortfalls
+
+    try:
+        thresholds = [parse_threshold(spec) for spec in fail_under]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    questions = Path(target)
+    if not questions.is_file():
+        raise typer.BadParameter(f"no such question file: {questions}")
+    summary = _run(questions, corpus, out or _default_out(questions), limit, sample, seed, retrieval_only, top_k,
+                   date_window, language, fresh, quiet)
+    problems = shortfalls(summary["metrics"], thresholds)
+    for problem in problems:
+        console.print(f"[red]fail-under[/red] {problem}", highlight=False)
+    if problems:
+        raise typer.Exit(EXIT_SHORTFALL)
+
+
+def _run(questions, corpus, out, limit, sample, seed, retrieval_only, top_k, date_window, language, fresh,
+         quiet) -> dict:
+    from assistant.core import Assistant
+    from assistant.evaluate.report import write_reports
+    from assistant.evaluate.runner import EvalAborted, EvalOptions, EvalRunner
+    from assistant.settings import Settings
+
+    options = EvalOptions(questions=questions, corpus=corpus, out=out, limit=limit, sample=sample, seed=seed,
+                          retrieval_only=retrieval_only, top_k=top_k, date_window_days=date_window, language=language,
+                          fresh=fresh)
+    settings = Settings()
+    if corpus:
+        settings = settings.model_copy(update={"home": out / "index"})
+    helper = Assistant(settings)
+    if corpus:
+        report = helper.ingest(corpus, progress=not quiet)
+        if report.errors:
+            console.print(f"[yellow]corpus: {len(report.errors)} file(s) or record(s) refused[/yellow]; "
+                          f"first: {report.errors[0]}", highlight=False)
+    runner = EvalRunner(helper, options)
+    command = "assistant eval " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    try:
+        records = runner.run(progress=not quiet)
+    except EvalAborted as exc:
+        console.print(f"[red]error[/red] {exc}", highlight=False)
+        raise typer.Exit(EXIT_ABORTED) from exc
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    summary = write_reports(records, runner.manifest(), out, command)
+    _print_summary(summary, out)
+    return summary
+
+
+def _print_summary(summary: dict, out: Path) -> None:
+    from assistant.evaluate.report import HEADLINE
+
+    table = Table(title=f"evaluation: {out}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in HEADLINE:
+        value = summary["metrics"].get(key)
+        if value is not None:
+            table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+    out_console.print(table)
+    console.print(f"results: {out / 'results.jsonl'}  report: {out / 'report.md'}, {out / 'report.html'}")
+
+
+def _compare(run_a: str, run_b: str) -> None:
+    from assistant.evaluate.compare import compare_runs
+
+    try:
+        diff = compare_runs(run_a, run_b)
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    table = Table(title=f"B - A   (A = {run_a}, B = {run_b})")
+    for column in ("metric", "A", "B", "B - A"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+
+    def fmt(v):
+        return "–" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    for row in diff["metrics"]:
+        delta = row["delta"]
+        table.add_row(row["metric"], fmt(row["a"]), fmt(row["b"]), "–" if delta is None else f"{delta:+.3f}")
+    out_console.print(table)
+    out_console.print(f"{len(diff['changed'])} question(s) changed outcome"
+                      + (f"; {diff['only_in_a']} only in A, {diff['only_in_b']} only in B"
+                         if diff["only_in_a"] or diff["only_in_b"] else ""))
+    for change in diff["changed"]:
+        before = json.dumps(change["a"], ensure_ascii=False)
+        after = json.dumps(change["b"], ensure_ascii=False)
+        out_console.print(f"  {change['id']}: {change['question']}\n     {before}\n  -> {after}",
+                          highlight=False, markup=False)
