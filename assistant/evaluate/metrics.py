@@ -9,6 +9,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
+from llama_index.core.evaluation.retrieval.metrics import MRR, HitRate
+
 ARTICLES = frozenset({"a", "an", "the", "il", "lo", "la", "i", "gli", "le", "l", "un", "uno", "una"})
 # Characters turned into a space (so elisions and compounds split into tokens);
 # every other punctuation mark is deleted, as in the SQuAD evaluation script.
@@ -69,24 +71,26 @@ def dedupe_keep_order(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _first_gold_rank(ranked_ids: Sequence[str], gold_ids: set[str], k: int) -> int | None:
+def _top_k(ranked_ids: Sequence[str], k: int) -> list[str]:
     if k <= 0:
         raise ValueError(f"k must be positive, got {k}")
-    for rank, item in enumerate(dedupe_keep_order(ranked_ids)[:k], start=1):
-        if item in gold_ids:
-            return rank
-    return None
+    return dedupe_keep_order(ranked_ids)[:k]
 
 
 def hit_at_k(ranked_ids: Sequence[str], gold_ids: set[str], k: int) -> float:
-    """1.0 when a gold id is among the first k distinct ranked ids, else 0.0."""
-    return float(_first_gold_rank(ranked_ids, gold_ids, k) is not None)
+    """1.0 when a gold id is among the first k distinct ranked ids, else 0.0 (llama-index HitRate)."""
+    top = _top_k(ranked_ids, k)
+    if not gold_ids or not top:
+        return 0.0
+    return HitRate().compute(expected_ids=list(gold_ids), retrieved_ids=top).score
 
 
 def mrr_at_k(ranked_ids: Sequence[str], gold_ids: set[str], k: int = 10) -> float:
-    """Reciprocal rank of the first gold id among the first k distinct ranked ids (0.0 if none)."""
-    rank = _first_gold_rank(ranked_ids, gold_ids, k)
-    return 0.0 if rank is None else 1.0 / rank
+    """Reciprocal rank of the first gold id among the first k distinct ranked ids, 0.0 if none (llama-index MRR)."""
+    top = _top_k(ranked_ids, k)
+    if not gold_ids or not top:
+        return 0.0
+    return MRR().compute(expected_ids=list(gold_ids), retrieved_ids=top).score
 
 
 def _contains(haystack: str, needle: str) -> bool:

@@ -1,0 +1,121 @@
+"""The evaluation runner on the seed dispatch with the real embedder: scoring,
+resume after an interruption, torn result lines, run identity, model faults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluate.questions import Question
+from assistant.evaluate.runner import (EvalAborted, EvalOptions, EvalRunner, MAX_CONSECUTIVE_ERRORS,
+                                       gold_sentence_ids, read_results)
+from assistant.llms.base import LLMError
+from assistant.model import Sentence
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED_IT = ROOT / "evals" / "seed_it.jsonl"
+SEED_DOC = "d4d6082e06082f5e"
+
+
+class Interrupting:
+    """The real assistant, interrupted (like Ctrl-C) at the n-th retrieval, counting calls."""
+
+    def __init__(self, helper, stop_at: int | None = None):
+        self._helper, self.stop_at, self.calls = helper, stop_at, 0
+        self.settings, self.catalog = helper.settings, helper.catalog
+
+    def retrieve(self, *args, **kwargs):
+        self.calls += 1
+        if self.stop_at is not None and self.calls == self.stop_at:
+            raise KeyboardInterrupt
+        return self._helper.retrieve(*args, **kwargs)
+
+
+class ModelDown(Interrupting):
+    """Retrieval works, the model always fails."""
+
+    def ask(self, *args, **kwargs):
+        raise LLMError("the model server is not reachable")
+
+
+def _options(tmp_path: Path, **kw) -> EvalOptions:
+    return EvalOptions(questions=SEED_IT, out=tmp_path / "run", retrieval_only=True, **kw)
+
+
+def test_retrieval_only_run_scores_every_question(seed_assistant, tmp_path):
+    records = EvalRunner(seed_assistant, _options(tmp_path)).run(progress=False)
+    assert [r["id"] for r in records] == [json.loads(line)["id"] for line in SEED_IT.read_text().splitlines()]
+    answerable = [r for r in records if r["answerable"]]
+    unanswerable = [r for r in records if not r["answerable"]]
+    assert len(answerable) == 8 and len(unanswerable) == 4
+    for r in answerable:
+        assert r["gold_doc_ids"] == [SEED_DOC]
+        assert r["gold_sentence_ids"], r["id"]
+        assert all(s.startswith(f"{SEED_DOC}-s") for s in r["gold_sentence_ids"])
+        assert r["doc_hit@1"] == 1.0  # a single dispatch is indexed
+        assert 0.0 <= r["mrr@10"] <= 1.0 and r["hit@10"] in (0.0, 1.0)
+    assert next(r for r in records if r["id"] == "seed-it-01")["gold_sentence_ids"] == [f"{SEED_DOC}-s000"]
+    for r in unanswerable:
+        assert "hit@5" not in r and r["top_dense"] is not None
+
+
+def test_gold_sentences_from_spans_then_from_text():
+    sentences = {"d": [Sentence(id="d-s000", doc_id="d", index=0, text="Alpha beta.", char_start=0, char_end=11),
+                       Sentence(id="d-s001", doc_id="d", index=1, text="Gamma delta.", char_start=12, char_end=24)]}
+    by_span = Question(id="1", question="q", language="it", gold_sentence_spans=[("d", 12, 24)])
+    by_text = Question(id="2", question="q", language="it", gold_doc_ids=["d"], gold_sentences=["Alpha  beta."])
+    nothing = Question(id="3", question="q", language="it", gold_doc_ids=["d"], gold_sentences=["Omega."])
+    lookup = lambda doc: sentences.get(doc, [])  # noqa: E731
+    assert gold_sentence_ids(lookup, by_span) == {"d-s001"}
+    assert gold_sentence_ids(lookup, by_text) == {"d-s000"}
+    assert gold_sentence_ids(lookup, nothing) == set()
+
+
+def test_interrupted_run_resumes_without_redoing_or_duplicating(seed_assistant, tmp_path):
+    options = _options(tmp_path)
+    first = Interrupting(seed_assistant, stop_at=5)
+    with pytest.raises(KeyboardInterrupt):
+        EvalRunner(first, options).run(progress=False)
+    results = options.out / "results.jsonl"
+    assert len(results.read_text().splitlines()) == 4
+
+    second = Interrupting(seed_assistant)
+    records = EvalRunner(second, options).run(progress=False)
+    assert second.calls == 8  # only the questions not done before
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len(lines) == 12 and len({r["id"] for r in lines}) == 12
+    assert len(records) == 12
+
+
+def test_torn_last_line_is_ignored_and_redone(seed_assistant, tmp_path):
+    options = _options(tmp_path, limit=3)
+    EvalRunner(seed_assistant, options).run(progress=False)
+    results = options.out / "results.jsonl"
+    lines = results.read_text().splitlines()
+    results.write_text("\n".join(lines[:2]) + "\n" + lines[2][: len(lines[2]) // 2])  # cut mid-record
+    assert len(read_results(results)) == 2
+    again = Interrupting(seed_assistant)
+    records = EvalRunner(again, options).run(progress=False)
+    assert again.calls == 1 and [r["id"] for r in records] == ["seed-it-01", "seed-it-02", "seed-it-03"]
+
+
+def test_a_different_run_in_the_same_folder_is_refused(seed_assistant, tmp_path):
+    EvalRunner(seed_assistant, _options(tmp_path, limit=2)).run(progress=False)
+    with pytest.raises(ValueError, match="limit"):
+        EvalRunner(seed_assistant, _options(tmp_path, limit=3)).run(progress=False)
+    records = EvalRunner(seed_assistant, _options(tmp_path, limit=3, fresh=True)).run(progress=False)
+    assert len(records) == 3
+
+
+def test_model_down_stops_the_run_keeping_results_and_retries_on_resume(seed_assistant, tmp_path):
+    options = EvalOptions(questions=SEED_IT, out=tmp_path / "run")
+    with pytest.raises(EvalAborted, match="not reachable"):
+        EvalRunner(ModelDown(seed_assistant), options).run(progress=False)
+    failed = read_results(options.out / "results.jsonl")
+    assert len(failed) == MAX_CONSECUTIVE_ERRORS and all(r["error"] for r in failed.values())
+    retry = ModelDown(seed_assistant)
+    with pytest.raises(EvalAborted):
+        EvalRunner(retry, options).run(progress=False)
+    assert retry.calls == MAX_CONSECUTIVE_ERRORS  # the failed questions are tried again first
