@@ -15,10 +15,11 @@ from assistant.cite import ANSWER_SCHEMA, AnswerFieldStream, parse_reply, resolv
 from assistant.index.lexical import fold
 from assistant.ingest.sentences import detect_language
 from assistant.llms.base import ChatBackend
-from assistant.model import Answer, Citation, Filters, SentenceHit
+from assistant.model import Answer, AnswerSentence, Filters, SentenceHit
 from assistant.prompting import NumberedSource, answer_language, build_messages, number_sources, wording
 from assistant.retrieve import HybridRetriever, top_dense
 from assistant.settings import Settings
+from assistant.verify import VerifiedSentence, Verifier
 
 Event = dict[str, Any]
 
@@ -26,9 +27,11 @@ Event = dict[str, Any]
 class AnswerService:
     """Retrieve, prompt, generate, resolve citations."""
 
-    def __init__(self, settings: Settings, retriever: HybridRetriever, llm_provider):
+    def __init__(self, settings: Settings, retriever: HybridRetriever, llm_provider,
+                 verifier: Verifier | None = None):
         self.settings = settings
         self.retriever = retriever
+        self.verifier = verifier  # None: the model's citations are shown unchecked
         self._llm_provider = llm_provider  # callable returning the ChatBackend, loaded on first use
 
     @property
@@ -112,20 +115,51 @@ class AnswerService:
         if not text or _says_not_found(text, words["not_found"]):
             return Answer(answer=words["decline"], abstained=True, abstain_reason="model_not_found",
                           context_tokens=context_tokens, **base)
-        citations, dropped = resolve(reply.numbers, sources)
-        if not citations:
-            citations = _align(text, sources)
-        if not citations:
-            return Answer(answer=words["decline"], abstained=True, abstain_reason="no_citation",
-                          dropped_citations=dropped, context_tokens=context_tokens, **base)
-        marks = "".join(f"[{c.n}]" for c in citations)
-        body = text.rstrip()
-        if body.endswith((".", "!", "?")):
-            body = f"{body[:-1]} {marks}{body[-1]}"
+        known = {s.n for s in sources}
+        cited = [n for n in reply.numbers if n in known]
+        dropped = len(reply.numbers) - len(cited)
+        if self.verifier is None:
+            citations, _ = resolve(cited, sources)
+            checked = [VerifiedSentence(text=text, sources=[c.n for c in citations])]
+            if not citations:
+                checked = [VerifiedSentence(text=text, sources=_align(text, sources))]
         else:
-            body = f"{body} {marks}"
-        return Answer(answer=body, abstained=False, citations=citations, dropped_citations=dropped,
-                      context_tokens=context_tokens, **base)
+            checked = self.verifier.verify(text, base["language"], cited, sources)
+        if not any(s.supported for s in checked):
+            reason = "unverified" if self.verifier is not None else "no_citation"
+            return Answer(answer=words["decline"], abstained=True, abstain_reason=reason,
+                          dropped_citations=dropped, context_tokens=context_tokens, **base)
+        return _assemble(checked, sources, dropped, context_tokens, base)
+
+
+def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dropped: int,
+              context_tokens: int, base: dict) -> Answer:
+    """The answer text with markers after each sentence; shown citations renumbered in order of first use."""
+    by_n = {s.n: s for s in sources}
+    shown: dict[int, int] = {}  # source number -> shown number
+    parts, sentences = [], []
+    for sentence in checked:
+        for n in sentence.sources:
+            shown.setdefault(n, len(shown) + 1)
+        numbers = [shown[n] for n in sentence.sources]
+        parts.append(_with_marks(sentence.text, numbers))
+        sentences.append(AnswerSentence(text=sentence.text, citations=numbers, supported=sentence.supported,
+                                        aligned=[shown[n] for n in sentence.added]))
+    citations = [to_citation(m, by_n[n]) for n, m in shown.items()]
+    rejected = sum(len(s.rejected) for s in checked)
+    return Answer(answer=" ".join(parts), abstained=False, citations=citations, sentences=sentences,
+                  unsupported=[s.text for s in sentences if not s.supported], dropped_citations=dropped,
+                  rejected_citations=rejected, context_tokens=context_tokens, **base)
+
+
+def _with_marks(text: str, numbers: list[int]) -> str:
+    if not numbers:
+        return text
+    marks = "".join(f"[{n}]" for n in numbers)
+    body = text.rstrip()
+    if body.endswith((".", "!", "?")):
+        return f"{body[:-1]} {marks}{body[-1]}"
+    return f"{body} {marks}"
 
 
 def _fold(text: str) -> str:
@@ -137,10 +171,10 @@ def _says_not_found(text: str, token: str) -> bool:
     return token.lower() in folded or folded.replace("_", " ") in {"not found", "non trovato"}
 
 
-def _align(answer: str, sources: list[NumberedSource]) -> list[Citation]:
-    """Post-hoc: cite the best-ranked source that contains the whole answer."""
+def _align(answer: str, sources: list[NumberedSource]) -> list[int]:
+    """Post-hoc (verification off): the best-ranked source that contains the whole answer."""
     folded = _fold(answer).rstrip(".")
     for source in sources:
         if folded and folded in _fold(source.hit.sentence.text):
-            return [to_citation(1, source)]
+            return [source.n]
     return []

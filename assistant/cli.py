@@ -95,6 +95,12 @@ def _print_answer(answer: Answer, skip_text: bool = False) -> None:
     out = Console(highlight=False)
     if not skip_text:
         out.print(answer.answer, markup=False)
+    if answer.unsupported:
+        from assistant.prompting import wording
+
+        flag = wording(Settings().prompts_dir, answer.language)["unsupported"]
+        for text in answer.unsupported:
+            out.print(f"! {flag}: {text}", style="yellow", markup=False)
     if answer.citations:
         out.print()
     for c in answer.citations:
@@ -122,6 +128,19 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print status as J
     out.print(f"embedder: {b['embedder']}; vectors: {b['vector_store']} "
               f"({'ok, ' + str(b.get('vectors')) + ' vectors' if b.get('vector_store_ok') else b.get('vector_store_error')})")
     out.print(f"llm: {b['llm_setting']} -> {b.get('llm')} ({b.get('llm_reason')})")
+
+
+@app.command()
+def serve(host: Optional[str] = typer.Option(None, help="Interface to listen on (default: settings.server.host)."),
+          port: Optional[int] = typer.Option(None, help="Port (default: settings.server.port).")) -> None:
+    """Serve the chat UI (/ui), the HTTP API (/api, /v1, docs at /docs) and /embed."""
+    from assistant.server.app import serve as run_server
+
+    settings = Settings()
+    shown = host or settings.server.host
+    console.print(f"Serving on http://{'127.0.0.1' if shown == '0.0.0.0' else shown}:{port or settings.server.port}/ui/ "
+                  f"(API docs at /docs)")
+    run_server(settings, host, port)
 
 
 app.command("eval")(eval_command)

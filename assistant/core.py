@@ -18,11 +18,14 @@ from assistant.index.vectors import ChromaSentences
 from assistant.ingest.pipeline import IngestReport, IngestService
 from assistant.llms import ChatBackend, build_llm
 from assistant.llms.factory import resolve_backend
+from assistant.llms.base import Message
 from assistant.model import Answer, Dispatch, Filters, SentenceHit, Sentence
 from assistant.prompting import answer_language
 from assistant.ingest.sentences import detect_language
 from assistant.retrieve import HybridRetriever
+from assistant.rewrite import QuestionRewriter
 from assistant.settings import Settings
+from assistant.verify import Verifier
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +56,17 @@ class Assistant:
         return HybridRetriever(self.catalog, self.vectors, self.embedder, self.settings.retrieval)
 
     @cached_property
+    def verifier(self) -> Verifier | None:
+        v = self.settings.verification
+        return Verifier(self.embedder, self.vectors, v.min_cosine, v.min_overlap) if v.enabled else None
+
+    @cached_property
     def answers(self) -> AnswerService:
-        return AnswerService(self.settings, self.retriever, self.llm)
+        return AnswerService(self.settings, self.retriever, self.llm, self.verifier)
+
+    @cached_property
+    def rewriter(self) -> QuestionRewriter:
+        return QuestionRewriter(self.settings.prompts_dir, self.llm)
 
     def llm(self) -> ChatBackend:
         """The language model, loaded on first use."""
@@ -74,13 +86,31 @@ class Assistant:
         """The best source sentences for a question."""
         return self.retriever.retrieve(question, answer_language(detect_language(question)), top_k, filters)
 
-    def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Answer:
-        """A cited answer, or a declared abstention."""
-        return self.answers.ask(question, filters, top_k)
+    def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+            history: list[Message] | None = None) -> Answer:
+        """A cited answer, or a declared abstention. With ``history`` (earlier
+        user/assistant messages) the question is first rewritten to stand alone."""
+        final = None
+        for event in self.ask_events(question, filters, top_k, history):
+            if event["event"] == "final":
+                final = event["answer"]
+        assert final is not None
+        return final
 
-    def ask_events(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Iterator[Event]:
-        """The same answer as a stream of events (see AnswerService.ask_events)."""
-        return self.answers.ask_events(question, filters, top_k)
+    def ask_events(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+                   history: list[Message] | None = None) -> Iterator[Event]:
+        """The same answer as a stream of events (see AnswerService.ask_events),
+        preceded by ``{"event": "rewrite", "question": ...}`` when a follow-up was rewritten."""
+        if not question.strip():
+            raise ValueError("The question is empty")
+        standalone = self.rewriter.rewrite(question, history) if history else None
+        if standalone:
+            yield {"event": "rewrite", "question": standalone}
+        for event in self.answers.ask_events(standalone or question, filters, top_k):
+            if event["event"] == "final" and standalone:
+                event["answer"].question = question.strip()
+                event["answer"].standalone_question = standalone
+            yield event
 
     def dispatch(self, doc_id: str) -> tuple[Dispatch, list[Sentence]] | None:
         """A dispatch and its sentences."""

@@ -94,10 +94,22 @@ class Citation(BaseModel):
     score: float
 
 
+class AnswerSentence(BaseModel):
+    """One sentence of an answer and the shown citations (numbers) that support it."""
+
+    text: str
+    citations: list[int] = []
+    supported: bool = True
+    aligned: list[int] = Field(default_factory=list, description="Citations added after generation.")
+
+
 class Answer(BaseModel):
     """What the answering service returns to every surface."""
 
     question: str
+    standalone_question: str | None = Field(
+        None, description="The follow-up question rewritten to stand alone (used for retrieval)."
+    )
     answer: str
     language: str
     abstained: bool
@@ -108,7 +120,10 @@ class Answer(BaseModel):
     retrieved: list[dict[str, Any]] = Field(
         default_factory=list, description="Sentence ids and scores given to the model."
     )
-    dropped_citations: int = 0
+    sentences: list[AnswerSentence] = []
+    unsupported: list[str] = Field(default_factory=list, description="Answer sentences no source supports.")
+    dropped_citations: int = Field(0, description="Cited numbers that were not among the sources given.")
+    rejected_citations: int = Field(0, description="Citations removed because the source does not support the sentence.")
     context_tokens: int = 0
     timings: dict[str, float] = {}
 

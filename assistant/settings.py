@@ -79,11 +79,28 @@ class RetrievalSettings(BaseModel):
     min_top_cosine: dict[str, float] = {"it": 0.85, "en": 0.81, "default": 0.81}
 
 
+class VerificationSettings(BaseModel):
+    """Checking each answer sentence against the sources it cites (see assistant/verify.py)."""
+
+    enabled: bool = Field(True, description="Verify citations after generation; off shows the model's own.")
+    # A source supports an answer sentence when either score reaches its threshold.
+    # Calibrated on SQuAD-it / SQuAD-en-it dev answers: scripts/calibrate_verification.py
+    min_cosine: float = Field(0.82, description="Dense similarity of answer sentence and source sentence.")
+    min_overlap: float = Field(0.6, description="Share of the answer sentence's content words in the source.")
+
+
 class ServerSettings(BaseModel):
     """The HTTP server."""
 
     host: str = "127.0.0.1"
     port: int = 7860
+    api_keys: list[str] = Field([], description="Bearer keys; when set, every route but /healthz needs one.")
+    cors_origins: list[str] = Field([], description="Origins allowed to call the API from a browser.")
+    max_body_bytes: int = Field(64_000, description="Largest JSON request body.")
+    max_upload_bytes: int = Field(20_000_000, description="Largest upload request (all files together).")
+    max_question_chars: int = 2000
+    max_waiting: int = Field(4, description="Questions waiting for the model before new ones get 503.")
+    wait_timeout_s: float = Field(180.0, description="How long a question waits for the model.")
 
 
 class Settings(BaseSettings):
@@ -99,6 +116,7 @@ class Settings(BaseSettings):
     embedder: EmbedderSettings = EmbedderSettings()
     llm: LLMSettings = LLMSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    verification: VerificationSettings = VerificationSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod

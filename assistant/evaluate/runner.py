@@ -175,6 +175,7 @@ class EvalRunner:
             "retrieval_only": o.retrieval_only, "top_k": o.top_k, "date_window_days": o.date_window_days,
             "language": o.language,
             "embedder": settings.embedder.model, "retrieval": settings.retrieval.model_dump(mode="json"),
+            "verification": settings.verification.model_dump(mode="json"),
             "llm_backend": settings.llm.backend,
         }
 

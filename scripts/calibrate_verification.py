@@ -1,0 +1,148 @@
+"""Calibrate the answer verification thresholds from evaluation runs.
+
+Reads the ``results.jsonl`` of one or more ``assistant eval`` runs (answers
+generated with verification off, so the model's own citations are kept),
+scores every answer sentence against every source sentence the model was
+given, and replays the verification policy for a grid of thresholds:
+
+    citation precision   correct shown citations / shown citations
+    any correct          answerable questions with >= 1 correct shown citation
+    unsupported          answered questions with an answer sentence left unsupported
+
+A citation is correct when the cited sentence contains a gold answer or is a
+gold evidence sentence (the evaluation's definition). Prints the grid's best
+points and the chosen thresholds: the highest "any correct" with citation
+precision >= the target, lowest thresholds on ties.
+
+Usage (index of the run's corpus in ASSISTANT_HOME):
+    ASSISTANT_HOME=/path/to/index python scripts/calibrate_verification.py RUN_DIR [RUN_DIR ...] [--target 0.8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import assistant  # noqa: F401
+from assistant.cite import strip_markers
+from assistant.core import Assistant
+from assistant.evaluate.metrics import citation_correct
+from assistant.evaluate.runner import read_results
+from assistant.prompting import NumberedSource
+from assistant.model import SentenceHit
+from assistant.settings import Settings
+from assistant.verify import Verifier, split_answer
+
+COSINES = [round(0.78 + 0.01 * i, 2) for i in range(20)] + [2.0]
+OVERLAPS = [round(0.3 + 0.1 * i, 1) for i in range(8)] + [2.0]
+
+
+def collect(helper: Assistant, runs: list[Path]) -> list[dict]:
+    """Per answered question: its sentences' support by every source, the model's
+    citation numbers and which sources are correct."""
+    verifier = Verifier(helper.embedder, helper.vectors, 0, 0)
+    items = []
+    for run in runs:
+        for r in read_results(run / "results.jsonl").values():
+            if r.get("error") or not r.get("answerable") or "retrieved" not in r:
+                continue
+            if r.get("abstained"):
+                items.append({"abstained": True})
+                continue
+            ids = [x["sentence_id"] for x in r["retrieved"]]
+            sentences = _sentences(helper, ids)
+            sources = [NumberedSource(n=i + 1, hit=_hit(sentences[sid])) for i, sid in enumerate(ids)
+                       if sid in sentences]
+            number_of = {s.hit.sentence.id: s.n for s in sources}
+            cited = [number_of[c["sentence_id"]] for c in r["citations"] if c["sentence_id"] in number_of]
+            gold_ids = set(r["gold_sentence_ids"])
+            gold_texts = [sentences[g].text for g in gold_ids if g in sentences]
+            correct = {s.n for s in sources
+                       if citation_correct(s.hit.sentence.text, s.hit.sentence.id, r["gold_answers"], gold_texts,
+                                           gold_ids)}
+            text = strip_markers(r["answer"])[0]
+            claims = [verifier.supports(claim, sources) for claim in split_answer(text, r["language"])]
+            items.append({"abstained": False, "cited": cited, "correct": correct, "claims": claims})
+    return items
+
+
+def _sentences(helper: Assistant, ids: list[str]) -> dict:
+    out = {}
+    for doc_id in {i.rsplit("-s", 1)[0] for i in ids}:
+        for s in helper.catalog.sentences_of(doc_id):
+            out[s.id] = s
+    return out
+
+
+def _hit(sentence) -> SentenceHit:
+    from assistant.model import Dispatch
+
+    return SentenceHit(sentence=sentence, dispatch=Dispatch(id=sentence.doc_id, body=""), score=0.0)
+
+
+def replay(items: list[dict], min_cos: float, min_ovl: float, decline_unsupported: bool) -> dict:
+    """The verification policy's outcome with these thresholds."""
+    shown = correct_shown = any_correct = unsupported = declined = 0
+    answerable = len(items)
+    for item in items:
+        if item["abstained"]:
+            continue
+        chosen: list[int] = []
+        left_unsupported = False
+        all_unsupported = True
+        for scores in item["claims"]:
+            ok = [n for n in item["cited"] if n in scores and
+                  (scores[n].cosine >= min_cos or scores[n].overlap >= min_ovl)]
+            if not ok:
+                passing = [n for n, s in scores.items() if s.cosine >= min_cos or s.overlap >= min_ovl]
+                if passing:
+                    ok = [max(passing, key=lambda n: (scores[n].overlap + scores[n].cosine, -n))]
+            if ok:
+                all_unsupported = False
+            else:
+                left_unsupported = True
+            chosen += [n for n in ok if n not in chosen]
+        if decline_unsupported and all_unsupported:
+            declined += 1
+            continue
+        unsupported += left_unsupported
+        good = sum(n in item["correct"] for n in chosen)
+        shown += len(chosen)
+        correct_shown += good
+        any_correct += good > 0
+    return {"min_cosine": min_cos, "min_overlap": min_ovl, "decline_unsupported": decline_unsupported,
+            "precision": correct_shown / shown if shown else 0.0, "any_correct": any_correct / answerable,
+            "unsupported": unsupported / answerable, "declined_by_verification": declined / answerable}
+
+
+def baseline(items: list[dict]) -> dict:
+    shown = sum(len(i["cited"]) for i in items if not i["abstained"])
+    good = sum(len(set(i["cited"]) & i["correct"]) for i in items if not i["abstained"])
+    anyc = sum(bool(set(i["cited"]) & i["correct"]) for i in items if not i["abstained"])
+    return {"precision": good / shown if shown else 0.0, "any_correct": anyc / len(items)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--target", type=float, default=0.80, help="Minimum citation precision.")
+    args = parser.parse_args()
+    helper = Assistant(Settings())
+    items = collect(helper, args.runs)
+    print(f"{len(items)} answerable questions ({sum(i['abstained'] for i in items)} declined before the model)")
+    print("model's own citations:", json.dumps(baseline(items)))
+    grid = [replay(items, c, o, d) for c in COSINES for o in OVERLAPS for d in (False, True)]
+    feasible = [g for g in grid if g["precision"] >= args.target]
+    for g in sorted(grid, key=lambda g: (-g["any_correct"], -g["precision"]))[:8]:
+        print("top any_correct:", json.dumps(g))
+    if not feasible:
+        print(f"no thresholds reach precision {args.target}")
+        return
+    best = max(feasible, key=lambda g: (round(g["any_correct"], 6), -g["declined_by_verification"],
+                                        -g["min_cosine"], -g["min_overlap"]))
+    print("chosen:", json.dumps(best))
+
+
+if __name__ == "__main__":
+    main()

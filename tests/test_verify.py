@@ -1,0 +1,108 @@
+"""Verification of answers against their sources, on the seed dispatch with
+the real embedder: support scores, rejected and aligned citations, unsupported
+sentences, markers and numbering, and the decline when nothing is supported."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.answer import AnswerService
+from assistant.prompting import number_sources, wording
+from assistant.verify import Verifier, overlap, split_answer
+
+SEED_DOC = "d4d6082e06082f5e"
+
+
+@pytest.fixture(scope="module")
+def seed(seed_assistant):
+    hits = seed_assistant.retrieve("Chi è il Segretario generale della NATO e cosa ha detto Lavrov?", top_k=12)
+    sources = number_sources(hits)
+    by_index = {s.hit.sentence.index: s.n for s in sources}
+    return seed_assistant, sources, by_index
+
+
+@pytest.fixture(scope="module")
+def service(seed):
+    helper, _, _ = seed
+    v = helper.settings.verification
+    return AnswerService(helper.settings, helper.retriever, lambda: None,
+                         Verifier(helper.embedder, helper.vectors, v.min_cosine, v.min_overlap))
+
+
+def _finish(service, raw: dict, sources, language="it"):
+    words = wording(service.settings.prompts_dir, language)
+    base = dict(question="q", language=language, filters={}, backend="test", retrieved=[])
+    return service._finish(json.dumps(raw, ensure_ascii=False), sources, words, base, context_tokens=10)
+
+
+def test_split_answer_and_overlap():
+    assert split_answer("Mark Rutte è il segretario. Lavrov ha detto no.", "it") == [
+        "Mark Rutte è il segretario.", "Lavrov ha detto no."]
+    assert split_answer("  ", "it") == []
+    source = "A dichiararlo è stato il Segretario generale della NATO, Mark Rutte, intervenendo alla Verkhovna Rada."
+    assert overlap("Il segretario generale della NATO è Mark Rutte.", source) == 1.0
+    assert overlap("Il prezzo del gas è salito del dieci per cento.", source) == 0.0
+    # Stems match across inflections: "dichiarato" / "dichiararlo" share the Italian stem.
+    assert overlap("Rutte ha dichiarato", source) == 1.0
+
+
+def test_supporting_source_passes_and_unrelated_one_does_not(seed):
+    helper, sources, by_index = seed
+    v = helper.settings.verification
+    verifier = Verifier(helper.embedder, helper.vectors, v.min_cosine, v.min_overlap)
+    scores = verifier.supports("Il Segretario generale della NATO è Mark Rutte.", sources)
+    assert verifier.passes(scores[by_index[1]])  # "A dichiararlo è stato il Segretario generale della NATO, Mark Rutte"
+    assert not verifier.passes(scores[by_index[8]])  # Lavrov's sentence
+    assert scores[by_index[1]].cosine > scores[by_index[8]].cosine
+
+
+def test_wrong_citation_is_rejected_and_the_supporting_sentence_aligned(seed, service):
+    _, sources, by_index = seed
+    answer = _finish(service, {"citations": [by_index[8]], "answer": "Il Segretario generale della NATO è Mark Rutte."},
+                     sources)
+    assert not answer.abstained
+    assert [c.sentence_id for c in answer.citations] == [f"{SEED_DOC}-s001"]
+    assert answer.rejected_citations == 1
+    assert answer.sentences[0].citations == [1] and answer.sentences[0].aligned == [1]
+    assert answer.answer.endswith("Mark Rutte [1].") and answer.unsupported == []
+
+
+def test_each_sentence_gets_its_own_markers_numbered_by_first_use(seed, service):
+    _, sources, by_index = seed
+    raw = {"citations": [by_index[8], by_index[1]],
+           "answer": "Mark Rutte è il Segretario generale della NATO. "
+                     "Lavrov ha definito inaccettabile qualsiasi garanzia di sicurezza con intervento militare straniero."}
+    answer = _finish(service, raw, sources)
+    assert [c.n for c in answer.citations] == [1, 2]
+    assert answer.citations[0].sentence_id == f"{SEED_DOC}-s001"
+    assert answer.citations[1].sentence_id == f"{SEED_DOC}-s008"
+    assert [s.citations for s in answer.sentences] == [[1], [2]]
+    assert "NATO [1]." in answer.answer and "straniero [2]." in answer.answer
+
+
+def test_unsupported_sentence_is_flagged_not_cited(seed, service):
+    _, sources, by_index = seed
+    raw = {"citations": [by_index[1]],
+           "answer": "Mark Rutte è il Segretario generale della NATO. Il prezzo del petrolio è salito ieri."}
+    answer = _finish(service, raw, sources)
+    assert not answer.abstained
+    assert answer.unsupported == ["Il prezzo del petrolio è salito ieri."]
+    assert [s.supported for s in answer.sentences] == [True, False]
+    assert len(answer.citations) == 1 and answer.answer.endswith("Il prezzo del petrolio è salito ieri.")
+
+
+def test_nothing_supported_means_a_decline(seed, service):
+    _, sources, by_index = seed
+    answer = _finish(service, {"citations": [by_index[1]], "answer": "Il campionato è stato vinto dal Napoli."},
+                     sources)
+    assert answer.abstained and answer.abstain_reason == "unverified" and answer.citations == []
+    assert answer.answer == wording(service.settings.prompts_dir, "it")["decline"]
+
+
+def test_numbers_outside_the_sources_are_dropped_and_counted(seed, service):
+    _, sources, by_index = seed
+    answer = _finish(service, {"citations": [99, by_index[1], 0], "answer": "Mark Rutte guida la NATO."}, sources)
+    assert answer.dropped_citations == 2
+    assert {c.sentence_id for c in answer.citations} <= {s.hit.sentence.id for s in sources}
