@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from assistant.cite import ANSWER_SCHEMA, AnswerFieldStream, parse_reply, resolve, to_citation
+from assistant.dates import with_relative_dates
 from assistant.index.lexical import fold
 from assistant.ingest.sentences import detect_language
 from assistant.llms.base import ChatBackend
@@ -38,20 +40,23 @@ class AnswerService:
     def llm(self) -> ChatBackend:
         return self._llm_provider()
 
-    def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Answer:
+    def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+            reference_date: date | None = None) -> Answer:
         """Answer a question (blocking)."""
         final = None
-        for event in self.ask_events(question, filters, top_k):
+        for event in self.ask_events(question, filters, top_k, reference_date):
             if event["event"] == "final":
                 final = event["answer"]
         assert final is not None
         return final
 
     def ask_events(self, question: str, filters: Filters | None = None,
-                   top_k: int | None = None) -> Iterator[Event]:
+                   top_k: int | None = None, reference_date: date | None = None) -> Iterator[Event]:
         """Answer a question as a stream of events: ``delta`` (answer text as
         it is generated), ``citations`` (as soon as they are known) and
-        ``final`` (the complete Answer, identical to ``ask``)."""
+        ``final`` (the complete Answer, identical to ``ask``). Relative dates
+        in the question ("ieri", "last week") count from ``reference_date``
+        (default: the setting, else today) unless ``filters`` has dates."""
         question = question.strip()
         if not question:
             raise ValueError("The question is empty")
@@ -60,9 +65,13 @@ class AnswerService:
         started = time.perf_counter()
         language = answer_language(detect_language(question))
         words = wording(self.settings.prompts_dir, language)
+        date_phrase = None
+        if self.settings.retrieval.relative_dates and self.retriever.catalog.has_dated_dispatches():
+            reference = reference_date or self.settings.retrieval.reference_date or date.today()
+            filters, date_phrase = with_relative_dates(question, language, filters, reference)
         hits = self.retriever.retrieve(question, language, top_k=top_k, filters=filters)
         timings["retrieval"] = time.perf_counter() - started
-        base = dict(question=question, language=language, filters=filters, backend="",
+        base = dict(question=question, language=language, filters=filters, date_phrase=date_phrase, backend="",
                     retrieved=[{"sentence_id": h.sentence.id, "score": h.score, "dense": h.dense} for h in hits])
 
         reason = self._abstain_before_model(hits, language)
@@ -116,15 +125,16 @@ class AnswerService:
             return Answer(answer=words["decline"], abstained=True, abstain_reason="model_not_found",
                           context_tokens=context_tokens, **base)
         known = {s.n for s in sources}
-        cited = [n for n in reply.numbers if n in known]
-        dropped = len(reply.numbers) - len(cited)
+        numbers = list(dict.fromkeys(reply.numbers))
+        cited = [n for n in numbers if n in known]
+        dropped = len(numbers) - len(cited)
         if self.verifier is None:
             citations, _ = resolve(cited, sources)
             checked = [VerifiedSentence(text=text, sources=[c.n for c in citations])]
             if not citations:
                 checked = [VerifiedSentence(text=text, sources=_align(text, sources))]
         else:
-            checked = self.verifier.verify(text, base["language"], cited, sources)
+            checked = self.verifier.verify(text, base["language"], cited, sources, base["question"])
         if not any(s.supported for s in checked):
             reason = "unverified" if self.verifier is not None else "no_citation"
             return Answer(answer=words["decline"], abstained=True, abstain_reason=reason,

@@ -88,7 +88,7 @@ def resolve(numbers: list[int], sources: list[NumberedSource]) -> tuple[list[Cit
     by_n = {s.n: s for s in sources}
     citations: list[Citation] = []
     dropped = 0
-    for number in numbers:
+    for number in _unique(numbers):
         source = by_n.get(number)
         if source is None:
             dropped += 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,9 @@ class Assistant:
     @cached_property
     def verifier(self) -> Verifier | None:
         v = self.settings.verification
-        return Verifier(self.embedder, self.vectors, v.min_cosine, v.min_overlap) if v.enabled else None
+        if not v.enabled:
+            return None
+        return Verifier(self.embedder, self.vectors, v.min_cosine, v.min_overlap, v.min_novel, v.max_per_sentence)
 
     @cached_property
     def answers(self) -> AnswerService:
@@ -87,18 +90,18 @@ class Assistant:
         return self.retriever.retrieve(question, answer_language(detect_language(question)), top_k, filters)
 
     def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None,
-            history: list[Message] | None = None) -> Answer:
+            history: list[Message] | None = None, reference_date: date | None = None) -> Answer:
         """A cited answer, or a declared abstention. With ``history`` (earlier
         user/assistant messages) the question is first rewritten to stand alone."""
         final = None
-        for event in self.ask_events(question, filters, top_k, history):
+        for event in self.ask_events(question, filters, top_k, history, reference_date):
             if event["event"] == "final":
                 final = event["answer"]
         assert final is not None
         return final
 
     def ask_events(self, question: str, filters: Filters | None = None, top_k: int | None = None,
-                   history: list[Message] | None = None) -> Iterator[Event]:
+                   history: list[Message] | None = None, reference_date: date | None = None) -> Iterator[Event]:
         """The same answer as a stream of events (see AnswerService.ask_events),
         preceded by ``{"event": "rewrite", "question": ...}`` when a follow-up was rewritten."""
         if not question.strip():
@@ -106,7 +109,7 @@ class Assistant:
         standalone = self.rewriter.rewrite(question, history) if history else None
         if standalone:
             yield {"event": "rewrite", "question": standalone}
-        for event in self.answers.ask_events(standalone or question, filters, top_k):
+        for event in self.answers.ask_events(standalone or question, filters, top_k, reference_date):
             if event["event"] == "final" and standalone:
                 event["answer"].question = question.strip()
                 event["answer"].standalone_question = standalone

@@ -5,6 +5,7 @@ TOML config file (``ASSISTANT_CONFIG``, default ``$ASSISTANT_HOME/config.toml``)
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -77,6 +78,11 @@ class RetrievalSettings(BaseModel):
     # (gold article included vs removed): <= 5% false declines, 69% / 73% declines.
     # Reproduce: scripts/calibrate_abstention.py
     min_top_cosine: dict[str, float] = {"it": 0.85, "en": 0.81, "default": 0.81}
+    relative_dates: bool = Field(True, description="Turn 'ieri', 'last week', 'a febbraio'... into a date filter.")
+    reference_date: date | None = Field(None, description="The day relative dates count from; default: today.")
+    reranker_model: str | None = Field(
+        None, description="A sentence-transformers CrossEncoder (folder or cached id) that reorders the hits.")
+    rerank_candidates: int = Field(30, description="Fused hits the reranker scores.")
 
 
 class VerificationSettings(BaseModel):
@@ -85,8 +91,12 @@ class VerificationSettings(BaseModel):
     enabled: bool = Field(True, description="Verify citations after generation; off shows the model's own.")
     # A source supports an answer sentence when either score reaches its threshold.
     # Calibrated on SQuAD-it / SQuAD-en-it dev answers: scripts/calibrate_verification.py
-    min_cosine: float = Field(0.82, description="Dense similarity of answer sentence and source sentence.")
-    min_overlap: float = Field(0.6, description="Share of the answer sentence's content words in the source.")
+    min_cosine: float = Field(0.87, description="Dense similarity of answer sentence and source sentence.")
+    min_overlap: float = Field(0.7, description="Share of the answer sentence's content words in the source "
+                               "(used when the sentence adds no word to the question).")
+    min_novel: float = Field(0.5, description="Share of the answer sentence's words that are not in the question "
+                             "(the answer proper) found in the source.")
+    max_per_sentence: int = Field(2, description="Most citations kept for one answer sentence.")
 
 
 class ServerSettings(BaseModel):

@@ -24,10 +24,19 @@ from assistant.prompting import NumberedSource
 
 @dataclass(frozen=True)
 class Support:
-    """How well one source sentence supports one answer sentence."""
+    """How well one source sentence supports one answer sentence: dense similarity,
+    share of the sentence's content words in the source, and share of its *new*
+    content words (those not already in the question: the answer proper) in the
+    source, None when the sentence adds no word to the question."""
 
     cosine: float
     overlap: float
+    novel: float | None = None
+
+    @property
+    def strength(self) -> tuple[float, float]:
+        """Sort key: the answer's own words first, then similarity."""
+        return (self.overlap if self.novel is None else self.novel, self.cosine)
 
 
 @dataclass
@@ -50,59 +59,90 @@ def split_answer(text: str, language: str) -> list[str]:
     return [p for p in pieces if p] or ([text.strip()] if text.strip() else [])
 
 
+def _content_words(text: str) -> list[str]:
+    return [t for t in tokens(text) if t not in _stopwords() and (len(t) > 1 or t.isdigit())]
+
+
 def content_stems(text: str) -> set[str]:
     """Content words of a text as Italian and English stems (stopwords and 1-letter tokens dropped)."""
-    words = [t for t in tokens(text) if t not in _stopwords() and (len(t) > 1 or t.isdigit())]
+    words = _content_words(text)
     return set(_stemmer("it").stemWords(words)) | {f"en:{s}" for s in _stemmer("en").stemWords(words)}
+
+
+def _stem_pairs(words: list[str]) -> list[tuple[str, str]]:
+    return list(zip(_stemmer("it").stemWords(words), (f"en:{s}" for s in _stemmer("en").stemWords(words))))
+
+
+def _share_in(pairs: list[tuple[str, str]], have: set[str]) -> float:
+    return sum(1 for a, b in pairs if a in have or b in have) / len(pairs)
 
 
 def overlap(claim: str, source: str) -> float:
     """Share of the claim's content words present in the source (Italian or English stem)."""
-    words = [t for t in tokens(claim) if t not in _stopwords() and (len(t) > 1 or t.isdigit())]
-    if not words:
-        return 0.0
-    have = content_stems(source)
-    it, en = _stemmer("it").stemWords(words), _stemmer("en").stemWords(words)
-    return sum(1 for a, b in zip(it, en) if a in have or f"en:{b}" in have) / len(words)
+    pairs = _stem_pairs(_content_words(claim))
+    return _share_in(pairs, content_stems(source)) if pairs else 0.0
+
+
+def novel_overlap(claim: str, source: str, question: str) -> float | None:
+    """Share of the claim's content words that are not in the question found in the
+    source; None when the claim adds no word to the question."""
+    asked = content_stems(question)
+    pairs = [p for p in _stem_pairs(_content_words(claim)) if p[0] not in asked and p[1] not in asked]
+    return _share_in(pairs, content_stems(source)) if pairs else None
 
 
 class Verifier:
     """Scores answer sentences against numbered sources and assigns citations."""
 
-    def __init__(self, embedder, vectors, min_cosine: float, min_overlap: float):
+    def __init__(self, embedder, vectors, min_cosine: float, min_overlap: float, min_novel: float,
+                 max_per_sentence: int = 2):
         self.embedder, self.vectors = embedder, vectors
-        self.min_cosine, self.min_overlap = min_cosine, min_overlap
+        self.min_cosine, self.min_overlap, self.min_novel = min_cosine, min_overlap, min_novel
+        self.max_per_sentence = max_per_sentence
 
-    def supports(self, claim: str, sources: list[NumberedSource]) -> dict[int, Support]:
-        """Per source number, the support it gives the claim."""
+    def supports(self, claim: str, sources: list[NumberedSource], question: str = "") -> dict[int, Support]:
+        """Per source number, the support it gives the claim (an answer sentence to ``question``)."""
         if not sources:
             return {}
         vector = np.asarray(embed_query(self.embedder, claim), dtype=np.float32)
         cosines = self.vectors.similarities(vector, [s.hit.sentence.id for s in sources])
         return {s.n: Support(cosine=float(cosines.get(s.hit.sentence.id, 0.0)),
-                             overlap=overlap(claim, s.hit.sentence.text)) for s in sources}
+                             overlap=overlap(claim, s.hit.sentence.text),
+                             novel=novel_overlap(claim, s.hit.sentence.text, question)) for s in sources}
 
     def passes(self, support: Support) -> bool:
-        return support.cosine >= self.min_cosine or support.overlap >= self.min_overlap
+        """Whether a source supports a sentence: the sentence's new words are in it (or,
+        when it adds none to the question, its content words), or it is very similar."""
+        if support.cosine >= self.min_cosine:
+            return True
+        if support.novel is not None:
+            return support.novel >= self.min_novel
+        return support.overlap >= self.min_overlap
 
-    def verify(self, answer: str, language: str, cited: list[int],
-               sources: list[NumberedSource]) -> list[VerifiedSentence]:
+    def verify(self, answer: str, language: str, cited: list[int], sources: list[NumberedSource],
+               question: str = "") -> list[VerifiedSentence]:
         """Each answer sentence with its verified sources: the model's citations that
-        pass, else the best passing source; none when nothing passes."""
-        out: list[VerifiedSentence] = []
-        for text in split_answer(answer, language):
-            scores = self.supports(text, sources)
-            sentence = VerifiedSentence(text=text)
-            for n in cited:
-                if n in scores and self.passes(scores[n]):
-                    sentence.sources.append(n)
-                elif n in scores:
-                    sentence.rejected.append(n)
-            if not sentence.sources:
-                passing = [n for n, s in scores.items() if self.passes(s)]
-                if passing:
-                    best = max(passing, key=lambda n: (scores[n].overlap + scores[n].cosine, -n))
-                    sentence.sources.append(best)
-                    sentence.added.append(best)
-            out.append(sentence)
-        return out
+        pass (the strongest ``max_per_sentence``), else the best passing source; none
+        when nothing passes."""
+        return [self.choose(text, self.supports(text, sources, question), cited)
+                for text in split_answer(answer, language)]
+
+    def choose(self, text: str, scores: dict[int, Support], cited: list[int]) -> VerifiedSentence:
+        """The verified sources of one answer sentence given its support scores."""
+        sentence = VerifiedSentence(text=text)
+        for n in cited:
+            if n in scores and self.passes(scores[n]):
+                sentence.sources.append(n)
+            elif n in scores:
+                sentence.rejected.append(n)
+        if len(sentence.sources) > self.max_per_sentence:
+            keep = sorted(sentence.sources, key=lambda n: scores[n].strength, reverse=True)[:self.max_per_sentence]
+            sentence.rejected += [n for n in sentence.sources if n not in keep]
+            sentence.sources = [n for n in sentence.sources if n in keep]
+        if not sentence.sources:
+            passing = [n for n, s in scores.items() if self.passes(s)]
+            if passing:
+                best = max(passing, key=lambda n: (scores[n].strength, -n))
+                sentence.sources.append(best)
+                sentence.added.append(best)
+        return sentence

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.answer import AnswerService
 from assistant.prompting import number_sources, wording
-from assistant.verify import Verifier, overlap, split_answer
+from assistant.verify import novel_overlap, overlap, split_answer
 
 SEED_DOC = "d4d6082e06082f5e"
 
@@ -26,14 +26,12 @@ def seed(seed_assistant):
 @pytest.fixture(scope="module")
 def service(seed):
     helper, _, _ = seed
-    v = helper.settings.verification
-    return AnswerService(helper.settings, helper.retriever, lambda: None,
-                         Verifier(helper.embedder, helper.vectors, v.min_cosine, v.min_overlap))
+    return AnswerService(helper.settings, helper.retriever, lambda: None, helper.verifier)
 
 
-def _finish(service, raw: dict, sources, language="it"):
+def _finish(service, raw: dict, sources, language="it", question="Chi guida la NATO e cosa ha detto Lavrov?"):
     words = wording(service.settings.prompts_dir, language)
-    base = dict(question="q", language=language, filters={}, backend="test", retrieved=[])
+    base = dict(question=question, language=language, filters={}, backend="test", retrieved=[])
     return service._finish(json.dumps(raw, ensure_ascii=False), sources, words, base, context_tokens=10)
 
 
@@ -46,13 +44,18 @@ def test_split_answer_and_overlap():
     assert overlap("Il prezzo del gas è salito del dieci per cento.", source) == 0.0
     # Stems match across inflections: "dichiarato" / "dichiararlo" share the Italian stem.
     assert overlap("Rutte ha dichiarato", source) == 1.0
+    # Only the words the answer adds to the question count as its "new" words.
+    assert novel_overlap("Il segretario della NATO è Mark Rutte.", source, "Chi è il segretario della NATO?") == 1.0
+    assert novel_overlap("Il segretario della NATO è Jens Stoltenberg.", source,
+                         "Chi è il segretario della NATO?") == 0.0
+    assert novel_overlap("Il segretario della NATO.", source, "Chi è il segretario della NATO?") is None
 
 
 def test_supporting_source_passes_and_unrelated_one_does_not(seed):
     helper, sources, by_index = seed
-    v = helper.settings.verification
-    verifier = Verifier(helper.embedder, helper.vectors, v.min_cosine, v.min_overlap)
-    scores = verifier.supports("Il Segretario generale della NATO è Mark Rutte.", sources)
+    verifier = helper.verifier
+    scores = verifier.supports("Il Segretario generale della NATO è Mark Rutte.", sources,
+                               "Chi è il Segretario generale della NATO?")
     assert verifier.passes(scores[by_index[1]])  # "A dichiararlo è stato il Segretario generale della NATO, Mark Rutte"
     assert not verifier.passes(scores[by_index[8]])  # Lavrov's sentence
     assert scores[by_index[1]].cosine > scores[by_index[8]].cosine

@@ -1,0 +1,65 @@
+"""Parsing the model's reply: the JSON object, the free-text [n] fallback
+(lists, ranges, stray brackets, out-of-range numbers), resolution against the
+sources given, and following the answer field while it streams."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.cite import AnswerFieldStream, parse_reply, resolve, strip_markers
+from assistant.model import Dispatch, Sentence, SentenceHit
+from assistant.prompting import NumberedSource
+
+
+def _sources(n: int) -> list[NumberedSource]:
+    out = []
+    for i in range(n):
+        s = Sentence(id=f"d-s{i:03d}", doc_id="d", index=i, text=f"Frase {i}.", char_start=i * 10, char_end=i * 10 + 8)
+        out.append(NumberedSource(n=i + 1, hit=SentenceHit(sentence=s, dispatch=Dispatch(id="d", body="x"), score=1.0)))
+    return out
+
+
+def test_json_reply_with_citations_and_inline_markers():
+    reply = parse_reply('{"citations": [2, 1], "answer": "Rutte guida la NATO [3]."}')
+    assert reply.answer == "Rutte guida la NATO." and reply.numbers == [2, 1, 3]
+
+
+def test_json_reply_wrapped_in_prose_and_bad_citation_types():
+    reply = parse_reply('Ecco: {"citations": [1, "2", true, 3.5, 4], "answer": "Sì."} fine')
+    assert reply.answer == "Sì." and reply.numbers == [1, 4]
+
+
+@pytest.mark.parametrize("text,answer,numbers", [
+    ("Rutte [1] ha parlato [2].", "Rutte ha parlato.", [1, 2]),
+    ("Rutte ha parlato [1, 3].", "Rutte ha parlato.", [1, 3]),
+    ("Rutte ha parlato [2-4].", "Rutte ha parlato.", [2, 3, 4]),
+    ("Rutte ha parlato [1][2][1].", "Rutte ha parlato.", [1, 2]),
+    ("Rutte ha parlato [1 e 3].", "Rutte ha parlato.", [1, 3]),
+    ("Rutte ha parlato [ 5 ].", "Rutte ha parlato.", [5]),
+    ("Rutte [ha] parlato [", "Rutte [ha] parlato [", []),
+    ("Range too wide [1-400].", "Range too wide.", [1, 400]),
+])
+def test_free_text_markers(text, answer, numbers):
+    reply = parse_reply(text)
+    assert (reply.answer, reply.numbers) == (answer, numbers)
+
+
+def test_strip_markers_keeps_punctuation_tidy():
+    assert strip_markers("Uno [1] , due [2] .") == ("Uno, due.", [1, 2])
+
+
+def test_resolve_drops_numbers_outside_the_sources_and_renumbers_by_first_use():
+    citations, dropped = resolve([3, 9, 0, 1, 3], _sources(3))
+    assert dropped == 2
+    assert [(c.n, c.sentence_id) for c in citations] == [(1, "d-s002"), (2, "d-s000")]
+
+
+def test_answer_field_stream_follows_any_chunking():
+    raw = json.dumps({"citations": [1], "answer": "Città \"già\" citata\nda Peskov — ü"}, ensure_ascii=True)
+    for size in (1, 2, 3, 7, len(raw)):
+        stream = AnswerFieldStream()
+        text = "".join(stream.feed(raw[i:i + size]) for i in range(0, len(raw), size))
+        assert text == "Città \"già\" citata\nda Peskov — ü"
+        assert stream.raw == raw
