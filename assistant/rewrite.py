@@ -1,0 +1,69 @@
+"""Follow-up questions rewritten into standalone questions before retrieval.
+
+"e cosa ha detto Lavrov?" after a question about Rutte becomes a question that
+names its subject, so retrieval finds the right sentences. The prompt is the
+file ``prompts/rewrite.txt``; the model is the configured ChatBackend."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from assistant.llms.base import ChatBackend, Message
+
+#: turns of the conversation shown to the model, and characters kept of each
+MAX_TURNS = 6
+MAX_TURN_CHARS = 600
+_PREFIX = re.compile(r"^\s*(rewritten question|standalone question|domanda riformulata|domanda)\s*:\s*", re.I)
+_MARKERS = re.compile(r"\s*\[\d+\]")
+
+
+class QuestionRewriter:
+    """Rewrite a follow-up question using the conversation so far."""
+
+    def __init__(self, prompts_dir: Path, llm_provider: Callable[[], ChatBackend], max_tokens: int = 96):
+        self.template = (Path(prompts_dir) / "rewrite.txt").read_text(encoding="utf-8")
+        self._llm_provider = llm_provider
+        self.max_tokens = max_tokens
+
+    def rewrite(self, question: str, history: Sequence[Message] | None) -> str | None:
+        """The standalone question, or None when there is no history to resolve
+        against (or the model's reply is unusable)."""
+        turns = [m for m in (history or []) if m.get("role") in ("user", "assistant") and str(m.get("content", "")).strip()]
+        if not turns or not question.strip():
+            return None
+        prompt = self.template.format(history=format_history(turns[-MAX_TURNS:]), question=question.strip())
+        reply = self._llm_provider().chat([{"role": "user", "content": prompt}], max_tokens=self.max_tokens)
+        rewritten = clean_reply(reply, question)
+        if rewritten is None or missing_names(question, rewritten):
+            # a small model sometimes drops the follow-up's subject: search with both questions instead
+            previous = next((m["content"] for m in reversed(turns) if m["role"] == "user"), "")
+            return f"{question.strip()} ({_MARKERS.sub('', previous).strip()})" if previous else None
+        return rewritten
+
+
+def format_history(turns: Sequence[Message]) -> str:
+    """The conversation as 'User: ...' / 'Assistant: ...' lines."""
+    lines = []
+    for m in turns:
+        text = _MARKERS.sub("", " ".join(str(m["content"]).split()))[:MAX_TURN_CHARS]
+        lines.append(f"{'User' if m['role'] == 'user' else 'Assistant'}: {text}")
+    return "\n".join(lines)
+
+
+def missing_names(question: str, rewritten: str) -> list[str]:
+    """Capitalised words (names) of the follow-up, after its first word, that the rewrite lost."""
+    words = re.findall(r"\w+", question)[1:]
+    low = rewritten.lower()
+    return [w for w in words if w[0].isupper() and w.lower() not in low]
+
+
+def clean_reply(reply: str, question: str) -> str | None:
+    """The first non-empty line without labels or quotes; None if it is empty
+    or implausibly long (the model answered instead of rewriting)."""
+    line = next((ln for ln in reply.strip().splitlines() if ln.strip()), "")
+    line = _PREFIX.sub("", line).strip().strip('"“”«»\'').strip()
+    if not line or len(line) > max(300, 4 * len(question)):
+        return None
+    return line

@@ -1,0 +1,42 @@
+"""API keys: when ``server.api_keys`` is set, requests need
+``Authorization: Bearer <key>`` (401 when missing, 403 when wrong)."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import HTTPException, Request
+
+
+def key_matches(candidate: str, keys: list[str]) -> bool:
+    """Constant-time comparison against every configured key."""
+    return any(hmac.compare_digest(candidate.encode(), k.encode()) for k in keys)
+
+
+def presented_key(request: Request) -> str | None:
+    """The bearer token of a request (or ``?key=`` for pages opened in an iframe)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.query_params.get("key") if request.url.path == "/embed" else None
+
+
+def require_key(request: Request) -> None:
+    """FastAPI dependency enforcing the configured API keys."""
+    keys = request.app.state.context.server.api_keys
+    if not keys:
+        return
+    key = presented_key(request)
+    if key is None:
+        raise HTTPException(401, "An API key is required: send 'Authorization: Bearer <key>'.",
+                            headers={"WWW-Authenticate": "Bearer"})
+    if not key_matches(key, keys):
+        raise HTTPException(403, "The API key is not valid.")
+
+
+def ui_login(keys: list[str]):
+    """Gradio ``auth`` callable: any user name, an API key as the password."""
+    def check(username: str, password: str) -> bool:
+        return bool(password) and key_matches(password, keys)
+    return check

@@ -1,0 +1,98 @@
+"""``POST /v1/chat/completions``, compatible with OpenAI clients.
+
+The last user message is the question and earlier user/assistant messages the
+history. Citations travel in an extra ``citations`` field of the response (and
+of the last stream chunk), with the whole answer JSON in ``dispatch_answer``.
+When streaming, content deltas are the text as generated; the final text (with
+[n] markers, or the decline when the assistant abstains) is ``dispatch_answer.answer``."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from assistant.server.api import context, final_or_error, raise_for, start_question
+from assistant.server.schemas import ChatCompletionRequest
+from assistant.server.sse import STREAM_HEADERS
+from assistant.settings import Settings
+
+MODEL_ID = "dispatch-assistant"
+
+
+def split_messages(body: ChatCompletionRequest) -> tuple[str, list[dict[str, str]]]:
+    """(question, history): the last message must come from the user."""
+    last = body.messages[-1]
+    if last.role != "user":
+        raise HTTPException(422, "The last message must have role 'user' (it is the question).")
+    history = [{"role": m.role, "content": m.text()} for m in body.messages[:-1]
+               if m.role in ("user", "assistant") and m.text().strip()]
+    return last.text(), history
+
+
+def _extras(answer) -> dict[str, Any]:
+    public = answer.public()
+    return {"citations": public["citations"], "dispatch_answer": public}
+
+
+def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None = None, **extra) -> str:
+    payload = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    return f"data: {json.dumps(payload, ensure_ascii=False, default=str)}\n\n"
+
+
+def _stream(events, cid: str, created: int, model: str) -> Iterator[str]:
+    yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
+    streamed = False
+    for event in events:
+        if event["event"] == "delta":
+            streamed = True
+            yield _chunk(cid, created, model, {"content": event["text"]})
+        elif event["event"] == "final":
+            answer = event["answer"]
+            if not streamed:
+                yield _chunk(cid, created, model, {"content": answer.answer})
+            yield _chunk(cid, created, model, {}, "stop", **_extras(answer))
+        elif event["event"] == "error":
+            error = {"message": event["message"], "type": "server_error", "code": event["status"]}
+            yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+def build_openai_router(settings: Settings) -> APIRouter:
+    """Routes under /v1."""
+    router = APIRouter(prefix="/v1", tags=["openai-compatible"], max_body_size=settings.server.max_body_bytes)
+
+    @router.get("/models", summary="The one model this server offers")
+    def models() -> dict[str, Any]:
+        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0,
+                                            "owned_by": "dispatch-assistant"}]}
+
+    @router.post("/chat/completions", summary="OpenAI-compatible chat completion (streaming or not)")
+    def chat_completions(body: ChatCompletionRequest, request: Request):
+        ctx = context(request)
+        question, history = split_messages(body)
+        question, ticket = start_question(ctx, question)
+        events = ctx.events(ticket, question, body.filters, body.top_k, history)
+        cid, created, model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), body.model or MODEL_ID
+        if body.stream:
+            return StreamingResponse(_stream(events, cid, created, model), media_type="text/event-stream",
+                                     headers=STREAM_HEADERS)
+        answer, error = final_or_error(events)
+        if error:
+            raise_for(error)
+        completion = max(1, len(answer.answer) // 4)
+        return JSONResponse({
+            "id": cid, "object": "chat.completion", "created": created, "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": answer.context_tokens, "completion_tokens": completion,
+                      "total_tokens": answer.context_tokens + completion},
+            **_extras(answer)})
+
+    return router
