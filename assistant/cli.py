@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 import assistant  # noqa: F401  (sets offline defaults before heavy imports)
 from assistant.evaluate.cli import eval_command
@@ -53,7 +54,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders of dis
         f"sentences: {report.sentences_written}"
         + (f" | recovered {report.recovered} from an interrupted run" if report.recovered else ""))
     for error in report.errors:
-        console.print(f"[red]error[/red] {error}", markup=True, highlight=False)
+        console.print(f"[red]error[/red] {escape(error)}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(0 if report.ok else 1)
 
 

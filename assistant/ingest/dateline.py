@@ -50,6 +50,8 @@ _PATTERNS = [
     re.compile(r"^\s*(?P<place>[A-ZÀ-Ý][A-ZÀ-Ý' ]{2,40}[A-ZÀ-Ý])\.\s+(?=[A-ZÀ-Ý\"“«])"),
 ]
 
+_HEAD_CHARS = 400
+
 
 @dataclass(frozen=True)
 class Dateline:
@@ -69,14 +71,16 @@ def parse_dateline(text: str, reference: date | None = None) -> Dateline:
     ``reference`` (today by default). Text without a recognisable dateline is
     returned whole as the body with ``matched=False``.
     """
+    head = text[:_HEAD_CHARS]  # datelines are short; bounds regex work on huge lines
     for pattern in _PATTERNS:
-        m = pattern.match(text)
+        m = pattern.match(head)
         if not m:
             continue
         groups = m.groupdict()
         body = text[m.end():]
         if not body.strip():
-            continue
+            # the whole text is a dateline: report it as one with an empty body
+            return Dateline(groups.get("agency"), _clean_place(groups.get("place")), None, "", True)
         place = _clean_place(groups.get("place"))
         when = _to_date(groups, reference) if groups.get("day") else None
         if groups.get("day") and when is None:

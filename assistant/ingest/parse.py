@@ -13,6 +13,7 @@ from assistant.ingest.sentences import detect_language, group_chunks, split_sent
 from assistant.model import Dispatch, ParsedDispatch
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_LANG = re.compile(r"[A-Za-z]{2,3}")
 
 
 def parse_record(record: RawRecord, chunk_max_words: int = 120) -> ParsedDispatch:
@@ -31,7 +32,8 @@ def parse_record(record: RawRecord, chunk_max_words: int = 120) -> ParsedDispatc
     if not place and isinstance(fields.get("dateline"), str):
         place = fields["dateline"].split(",")[0].strip().title() or None
         published = published or parse_date_words(fields["dateline"])
-    language = fields.get("lang") if isinstance(fields.get("lang"), str) else detect_language(body)
+    lang = fields.get("lang")
+    language = lang.lower() if isinstance(lang, str) and _LANG.fullmatch(lang) else detect_language(body)
     doc_id = _doc_id(fields.get("id"), body)
     dispatch = Dispatch(
         id=doc_id,

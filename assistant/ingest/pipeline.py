@@ -25,6 +25,7 @@ from assistant.ingest.readers import ReadError, discover, fingerprint, read_reco
 from assistant.model import ParsedDispatch
 
 log = logging.getLogger(__name__)
+MAX_LINE_ERRORS = 20  # bad lines listed per file; the rest are counted
 
 
 @dataclass
@@ -118,6 +119,10 @@ class IngestService:
                 except ReadError as exc:
                     line_errors.append(str(exc))
                     continue
+                except Exception as exc:  # one odd dispatch must not stop the batch
+                    log.exception("Cannot parse %s", item.origin)
+                    line_errors.append(f"{item.origin}: cannot parse ({type(exc).__name__}: {exc})")
+                    continue
                 if parsed.dispatch.id in seen:
                     continue  # the same dispatch twice in one file: keep the first
                 seen.append(parsed.dispatch.id)
@@ -133,6 +138,8 @@ class IngestService:
         except (OSError, UnicodeError) as exc:
             return f"{path}: cannot read ({exc})"
         if not seen:
+            if len(line_errors) == 1 and line_errors[0].startswith(f"{path}: "):
+                return line_errors[0]  # a one-dispatch file: its own reason
             return f"{path}: no dispatch could be read" + (f" ({line_errors[0]})" if line_errors else "")
         stale = sorted(set(previous[1] if previous else []) - set(seen) - self.catalog.doc_ids_of_other_files(key))
         if stale:
@@ -142,6 +149,8 @@ class IngestService:
             report.dispatches_removed += len(stale)
         self.catalog.record_file(key, source.sha256, source.size, seen)
         report.files_ingested += 1
+        if len(line_errors) > MAX_LINE_ERRORS:
+            line_errors[MAX_LINE_ERRORS:] = [f"{path}: {len(line_errors) - MAX_LINE_ERRORS:,} more bad lines not listed"]
         for err in line_errors:
             report.errors.append(err)
             bar.write(f"  skipped {err}")
