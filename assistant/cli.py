@@ -66,14 +66,17 @@ def ask(question: str = typer.Argument(..., help="The question, in Italian or En
         since: Optional[str] = typer.Option(None, help="Only dispatches from this date (YYYY-MM-DD)."),
         until: Optional[str] = typer.Option(None, help="Only dispatches up to this date (YYYY-MM-DD)."),
         source: list[str] = typer.Option([], help="Only this agency/source (repeatable)."),
-        lang: list[str] = typer.Option([], help="Only dispatches in this language (repeatable).")) -> None:
+        lang: list[str] = typer.Option([], help="Only dispatches in this language (repeatable)."),
+        date_reference: Optional[str] = typer.Option(
+            None, "--date-reference", help="The day 'ieri', 'last week'... count from (YYYY-MM-DD; default today).")) -> None:
     """Answer a question from the indexed dispatches, citing source sentences."""
     helper = _assistant()
     filters = _filters(since, until, source, lang)
+    reference = _filters(date_reference, None, [], []).since
     try:
         if stream and not as_json:
             answer = None
-            for event in helper.ask_events(question, filters, top_k):
+            for event in helper.ask_events(question, filters, top_k, reference_date=reference):
                 if event["event"] == "delta":
                     sys.stdout.write(event["text"])
                     sys.stdout.flush()
@@ -82,7 +85,7 @@ def ask(question: str = typer.Argument(..., help="The question, in Italian or En
             sys.stdout.write("\n")
             _print_answer(answer, skip_text=not answer.abstained and answer.citations != [])
         else:
-            answer = helper.ask(question, filters, top_k)
+            answer = helper.ask(question, filters, top_k, reference_date=reference)
             if as_json:
                 print(json.dumps(answer.public(), ensure_ascii=False, indent=2))
             else:
@@ -108,6 +111,9 @@ def _print_answer(answer: Answer, skip_text: bool = False) -> None:
         where = ", ".join(x for x in (c.agency, c.place, c.published_at and c.published_at.isoformat()) if x)
         out.print(f"[{c.n}] {c.text}", markup=False)
         out.print(f"    — {where} ({c.sentence_id})", style="dim", markup=False)
+    if answer.date_phrase:
+        out.print(f"\n[dates {answer.filters.since} to {answer.filters.until}, from \"{answer.date_phrase}\"]",
+                  style="dim", markup=False)
     out.print(f"\n[{answer.backend or 'no model call'}; {answer.timings.get('total', 0):.1f} s]", style="dim",
               markup=False)
 

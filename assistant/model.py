@@ -117,6 +117,7 @@ class Answer(BaseModel):
     citations: list[Citation] = []
     backend: str = ""
     filters: Filters = Filters()
+    date_phrase: str | None = Field(None, description="The words of the question the date filter was read from.")
     retrieved: list[dict[str, Any]] = Field(
         default_factory=list, description="Sentence ids and scores given to the model."
     )

@@ -80,6 +80,8 @@ class RetrievalSettings(BaseModel):
     min_top_cosine: dict[str, float] = {"it": 0.85, "en": 0.81, "default": 0.81}
     relative_dates: bool = Field(True, description="Turn 'ieri', 'last week', 'a febbraio'... into a date filter.")
     reference_date: date | None = Field(None, description="The day relative dates count from; default: today.")
+    duplicate_resemblance: float = Field(
+        0.6, description="Word 5-gram overlap (Jaccard) from which two retrieved dispatches are versions of one.")
     reranker_model: str | None = Field(
         None, description="A sentence-transformers CrossEncoder (folder or cached id) that reorders the hits.")
     rerank_candidates: int = Field(30, description="Fused hits the reranker scores.")

@@ -227,6 +227,19 @@ class Catalog:
             f"WHERE lexical MATCH ? {clause} ORDER BY bm25(lexical) LIMIT ?", [expression, *params, limit])
         return [(r["id"], r["score"]) for r in rows]
 
+    def ingest_order(self, doc_ids: Iterable[str]) -> dict[str, tuple[float, int]]:
+        """(ingested_at, rowid) of each dispatch: larger means written later."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {r[0]: (r[1] or 0.0, r[2]) for r in self._rows(
+            f"SELECT id, ingested_at, rowid FROM dispatches WHERE id IN ({marks})", ids)}
+
+    def has_dated_dispatches(self) -> bool:
+        """Whether any dispatch has a publication date."""
+        return bool(self._rows("SELECT 1 FROM dispatches WHERE date_int > 0 LIMIT 1"))
+
     def language_counts(self) -> dict[str, int]:
         """Dispatches per language."""
         return {r[0] or "und": r[1] for r in self._rows(

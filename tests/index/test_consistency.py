@@ -1,0 +1,124 @@
+"""The lexical index (FTS5), the catalog and the Chroma vectors hold exactly
+the same sentence ids through ingest, re-ingest, replacement, removal and a
+restart (real embedder, embedded Chroma)."""
+
+import json
+
+import pytest
+
+from assistant.core import Assistant
+from assistant.index.embedders import embed_passages
+from assistant.index.lexical import query_expression
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.slow
+
+FEED = [
+    {"id": "m4", "source": "ANSA", "published_at": "2025-03-10",
+     "body": "La linea M4 della metropolitana di Milano apre sabato. Il sindaco ha inaugurato la stazione San Babila."},
+    {"id": "grano", "source": "ANSA", "published_at": "2025-03-11",
+     "body": "Il prezzo del grano duro è sceso del dieci per cento. Gli agricoltori pugliesi protestano a Bari."},
+    {"id": "port", "source": "Reuters", "published_at": "2025-03-11",
+     "body": "The port of Genoa reopened after the storm. Shipping companies expect delays until Friday."},
+]
+
+
+def _write(path, records):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+
+def _ids(helper: Assistant) -> dict[str, list[str]]:
+    """Sentence ids as each store sees them."""
+    db = helper.catalog
+    catalog = [r[0] for r in db._rows("SELECT id FROM sentences")]
+    lexical = [r[0] for r in db._rows("SELECT sentence_id FROM lexical")]
+    docs = [r[0] for r in db._rows("SELECT id FROM dispatches")]
+    vectors = helper.vectors.ids_of(docs + ["m4", "grano", "port"])
+    return {"catalog": sorted(catalog), "lexical": sorted(lexical), "vectors": sorted(vectors),
+            "total_vectors": helper.vectors.count()}
+
+
+def _lexical(helper: Assistant, text: str) -> list[str]:
+    return [i for i, _ in helper.catalog.lexical_search(query_expression(text), 20)]
+
+
+def _assert_in_step(helper: Assistant) -> list[str]:
+    ids = _ids(helper)
+    assert ids["catalog"] == ids["lexical"] == ids["vectors"], ids
+    assert ids["total_vectors"] == len(ids["catalog"])  # no vector without a catalog sentence
+    assert len(set(ids["lexical"])) == len(ids["lexical"])  # no sentence indexed twice
+    return ids["catalog"]
+
+
+@pytest.fixture
+def feed(tmp_path):
+    path = tmp_path / "docs" / "feed.jsonl"
+    path.parent.mkdir()
+    _write(path, FEED)
+    return path
+
+
+def test_ingest_and_reingest_keep_stores_in_step(tmp_path, feed):
+    helper = Assistant(make_settings(tmp_path / "home"))
+    assert helper.ingest([feed], progress=False).ok
+    first = _assert_in_step(helper)
+    assert len(first) == 6 and {i.split("-s")[0] for i in first} == {"m4", "grano", "port"}
+    # the same file again changes nothing
+    again = helper.ingest([feed], progress=False)
+    assert again.files_unchanged == 1 and again.dispatches_written == 0
+    assert _assert_in_step(helper) == first
+    # the same content in a second file: same ids, still one entry per sentence
+    _write(feed.parent / "copy.jsonl", FEED[:1])
+    copy = helper.ingest([feed.parent], progress=False)
+    assert copy.dispatches_unchanged == 1 and copy.dispatches_written == 0
+    assert _assert_in_step(helper) == first
+
+
+def test_replaced_dispatch_leaves_no_stale_terms_or_vectors(tmp_path, feed):
+    helper = Assistant(make_settings(tmp_path / "home"))
+    helper.ingest([feed], progress=False)
+    assert _lexical(helper, "San Babila") == ["m4-s001"]
+    edited = [dict(FEED[0], body="La linea M4 della metropolitana di Milano apre domenica. "
+                               "La prima corsa parte da Linate alle sei. Il biglietto costa due euro."), *FEED[1:]]
+    _write(feed, edited)
+    report = helper.ingest([feed], progress=False)
+    assert report.dispatches_written == 1 and report.dispatches_unchanged == 2
+    ids = _assert_in_step(helper)
+    assert [i for i in ids if i.startswith("m4-")] == ["m4-s000", "m4-s001", "m4-s002"]
+    assert _lexical(helper, "San Babila") == []  # the old sentence's terms are gone
+    assert _lexical(helper, "Linate") == ["m4-s001"]
+    assert helper.catalog.sentences(["m4-s001"])["m4-s001"].text.startswith("La prima corsa")
+    # the vector under the reused id is the new sentence's, not the old one's
+    new, old = embed_passages(helper.embedder, ["La prima corsa parte da Linate alle sei.",
+                                                "Il sindaco ha inaugurato la stazione San Babila."])
+    assert helper.vectors.similarities(new, ["m4-s001"])["m4-s001"] > 0.999
+    assert helper.vectors.similarities(old, ["m4-s001"])["m4-s001"] < 0.95
+
+
+def test_removed_dispatch_leaves_every_store(tmp_path, feed):
+    helper = Assistant(make_settings(tmp_path / "home"))
+    helper.ingest([feed], progress=False)
+    _write(feed, FEED[:2])
+    report = helper.ingest([feed], progress=False)
+    assert report.dispatches_removed == 1
+    ids = _assert_in_step(helper)
+    assert not [i for i in ids if i.startswith("port-")]
+    assert _lexical(helper, "Genoa port storm") == []
+    assert all(h.sentence.doc_id != "port" for h in helper.retrieve("When did the port of Genoa reopen?", top_k=6))
+
+
+def test_index_survives_a_restart(tmp_path, feed):
+    home = tmp_path / "home"
+    helper = Assistant(make_settings(home))
+    helper.ingest([feed], progress=False)
+    before = _assert_in_step(helper)
+    question = "Quanto è sceso il prezzo del grano?"
+    hits_before = [(h.sentence.id, round(h.score, 6)) for h in helper.retrieve(question, top_k=4)]
+    helper.catalog.close()
+    del helper
+
+    reopened = Assistant(make_settings(home))
+    assert _assert_in_step(reopened) == before
+    assert _lexical(reopened, "grano duro") == ["grano-s000"]
+    assert [(h.sentence.id, round(h.score, 6)) for h in reopened.retrieve(question, top_k=4)] == hits_before
+    assert reopened.ingest([feed], progress=False).files_unchanged == 1
