@@ -11,7 +11,9 @@ from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query
 from assistant.index.lexical import query_expression
 from assistant.index.vectors import ChromaSentences
-from assistant.model import Filters, SentenceHit
+from assistant.model import Dispatch, Filters, Sentence, SentenceHit
+from assistant.near_duplicates import counterpart, newest_versions
+from assistant.rerank import build_reranker
 from assistant.settings import RetrievalSettings
 
 RRF_K = 60
@@ -51,6 +53,7 @@ class HybridRetriever:
         self.vectors = vectors
         self.embedder = embedder
         self.settings = settings
+        self.reranker = build_reranker(settings.reranker_model)
 
     def retrieve(self, question: str, language: str, top_k: int | None = None,
                  filters: Filters | None = None, neighbours: int | None = None) -> list[SentenceHit]:
@@ -63,18 +66,46 @@ class HybridRetriever:
         lexical = self.catalog.lexical_search(expression, n, filters) if expression else []
         weights = fusion_weights(language, Counter(self.catalog.language_counts()))
         fused = weighted_rrf([([i for i, _ in dense], weights.dense), ([i for i, _ in lexical], weights.lexical)])
-        ranked = sorted(fused, key=fused.get, reverse=True)[:top_k]
+        pool = max(top_k, self.settings.rerank_candidates) if self.reranker else top_k
+        ranked = sorted(fused, key=fused.get, reverse=True)[:2 * pool + 10]
+        sentences = self.catalog.sentences(ranked)
+        dispatches = self.catalog.dispatches(s.doc_id for s in sentences.values())
+        ranked = self._newest_versions(ranked, fused, sentences, dispatches)[:pool]
         dense_scores = dict(dense)
         missing = [i for i in ranked if i not in dense_scores]
         if missing:
             dense_scores.update(self.vectors.similarities(query_vec, missing))
-        return self._hits(ranked, fused, dense_scores, dict(lexical),
+        hits = self._hits(ranked, fused, dense_scores, dict(lexical), sentences, dispatches,
                           self.settings.context_neighbours if neighbours is None else neighbours)
+        return self.reranker.rerank(question, hits, top_k) if self.reranker else hits[:top_k]
+
+    def _newest_versions(self, ranked: list[str], fused: dict[str, float], sentences: dict[str, Sentence],
+                         dispatches: dict[str, Dispatch]) -> list[str]:
+        """``ranked`` with each re-issued dispatch shown once, as its newest
+        version: a hit in an older version becomes the newest version's
+        corresponding sentence, at the better of their places."""
+        newest = newest_versions(dispatches, self.catalog.ingest_order(dispatches),
+                                 self.settings.duplicate_resemblance)
+        if not newest:
+            return ranked
+        out: list[str] = []
+        for sid in ranked:
+            sentence = sentences.get(sid)
+            winner = newest.get(sentence.doc_id) if sentence else None
+            if winner:
+                replacement = counterpart(sentence, self.catalog.sentences_of(winner))
+                if replacement is None:
+                    continue
+                sentences[replacement.id] = replacement
+                fused[replacement.id] = max(fused.get(replacement.id, 0.0), fused[sid])
+                sid = replacement.id
+            if sid not in out:
+                out.append(sid)
+        return out
 
     def _hits(self, ranked: list[str], fused: dict[str, float], dense: dict[str, float],
-              lexical: dict[str, float], neighbours: int) -> list[SentenceHit]:
-        sentences = self.catalog.sentences(ranked)
-        dispatches = self.catalog.dispatches(s.doc_id for s in sentences.values())
+              lexical: dict[str, float], sentences: dict[str, Sentence], dispatches: dict[str, Dispatch],
+              neighbours: int) -> list[SentenceHit]:
         hits = []
         for sid in ranked:
             sentence = sentences.get(sid)

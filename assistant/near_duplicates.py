@@ -1,0 +1,69 @@
+"""Re-issued dispatches: agencies send the same story again with small edits.
+Among retrieved candidates, dispatches whose bodies share most of their word
+5-grams are versions of one story; only the newest (by publication date, then
+ingestion order) is shown, in the place of the best-ranked version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from assistant.index.lexical import tokens
+from assistant.model import Dispatch, Sentence
+
+SHINGLE = 5
+
+
+def shingles(text: str, n: int = SHINGLE) -> set[int]:
+    """Hashed word n-grams of accent-folded, lower-cased text (the words themselves for short texts)."""
+    words = tokens(text)
+    if len(words) < n:
+        return {hash(" ".join(words))} if words else set()
+    return {hash(" ".join(words[i:i + n])) for i in range(len(words) - n + 1)}
+
+
+def resemblance(a: set[int], b: set[int]) -> float:
+    """Jaccard similarity of two shingle sets."""
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def newest_versions(dispatches: Mapping[str, Dispatch], ingest_order: Mapping[str, tuple],
+                    threshold: float) -> dict[str, str]:
+    """For each dispatch that is an older version of another among ``dispatches``,
+    the id of the newest version of its group (dispatches absent from the map are their own newest)."""
+    ids = list(dispatches)
+    sets = {i: shingles(dispatches[i].body) for i in ids}
+    parent = {i: i for i in ids}
+
+    def root(i: str) -> str:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for x, a in enumerate(ids):
+        for b in ids[x + 1:]:
+            if root(a) != root(b) and resemblance(sets[a], sets[b]) >= threshold:
+                parent[root(a)] = root(b)
+    groups: dict[str, list[str]] = {}
+    for i in ids:
+        groups.setdefault(root(i), []).append(i)
+    newest: dict[str, str] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        winner = max(members, key=lambda i: (dispatches[i].published_at is not None,
+                                             dispatches[i].published_at, ingest_order.get(i, ()), i))
+        newest.update({i: winner for i in members if i != winner})
+    return newest
+
+
+def counterpart(sentence: Sentence, candidates: Sequence[Sentence]) -> Sentence | None:
+    """The sentence of another version most like ``sentence`` (None when none shares a word)."""
+    words = set(tokens(sentence.text))
+    best, best_score = None, 0.0
+    for other in candidates:
+        other_words = set(tokens(other.text))
+        score = len(words & other_words) / len(words | other_words) if words | other_words else 0.0
+        if score > best_score:
+            best, best_score = other, score
+    return best

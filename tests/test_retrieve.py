@@ -1,0 +1,191 @@
+"""Hybrid retrieval on a small constructed corpus (real embedder, embedded
+Chroma): fusion, language-aware weights, neighbours, filters, re-issued
+dispatches collapsed to their newest version, relative dates on the ask path."""
+
+import json
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from assistant.core import Assistant
+from assistant.model import Dispatch, Filters
+from assistant.near_duplicates import newest_versions, resemblance, shingles
+from assistant.retrieve import fusion_weights, weighted_rrf
+from assistant.settings import RetrievalSettings
+from tests.conftest import make_settings
+
+FLOOD_V1 = ("Un'alluvione ha colpito Valencia nella notte di martedì. Le piogge hanno provocato lo straripamento "
+            "del fiume Turia e l'evacuazione di duemila persone. La protezione civile ha aperto tre centri di "
+            "accoglienza nei quartieri a nord della città. Le scuole resteranno chiuse fino a venerdì.")
+FLOOD_V2 = FLOOD_V1.replace("duemila persone", "tremila persone").replace("tre centri", "quattro centri")
+RECORDS = [
+    {"id": "metro", "source": "ANSA", "published_at": "2025-03-10", "lang": "it",
+     "body": "Il consiglio comunale si è riunito lunedì. La linea M4 della metropolitana di Milano aprirà il 12 "
+             "ottobre con sette nuove stazioni. Il sindaco ha detto che i lavori sono costati due miliardi."},
+    {"id": "grano", "source": "ANSA", "published_at": "2025-02-14", "lang": "it",
+     "body": "Il prezzo del grano duro è sceso del dieci per cento a febbraio. Gli agricoltori pugliesi hanno "
+             "protestato davanti alla prefettura di Bari."},
+    {"id": "port", "source": "Reuters", "published_at": "2025-03-11", "lang": "en",
+     "body": "The port of Genoa reopened on Tuesday after the storm. Shipping companies expect delays until "
+             "Friday. The harbour master said two cranes were damaged."},
+    {"id": "wind", "source": "Reuters", "published_at": "2024-11-03", "lang": "en",
+     "body": "A new offshore wind farm opened near Taranto. It has ten turbines and powers sixty thousand homes."},
+    {"id": "flood-a", "source": "ANSA", "published_at": "2025-03-05", "lang": "it", "body": FLOOD_V1},
+    {"id": "flood-b", "source": "ANSA", "published_at": "2025-03-06", "lang": "it", "body": FLOOD_V2},
+    {"id": "nodate", "source": "AGI", "lang": "it",
+     "body": "La Banca centrale europea ha lasciato invariati i tassi di interesse. La presidente ha parlato "
+             "di inflazione in calo."},
+]
+
+
+def _write(path, records):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def helper(tmp_path_factory):
+    root = tmp_path_factory.mktemp("retrieve")
+    _write(root / "feed.jsonl", RECORDS)
+    # a same-day re-issue ingested later than the first version
+    _write(root / "later.jsonl", [dict(RECORDS[4], id="flood-c", published_at="2025-03-06",
+                                       body=FLOOD_V2.replace("venerdì", "sabato"))])
+    # min_top_cosine above 1: the ask path stops before the model (no LLM call in these tests)
+    assistant = Assistant(make_settings(root / "home", retrieval=RetrievalSettings(
+        min_top_cosine={"default": 1.01})))
+    assert assistant.ingest([root / "feed.jsonl"], progress=False).ok
+    assert assistant.ingest([root / "later.jsonl"], progress=False).ok
+    return assistant
+
+
+# --- fusion -------------------------------------------------------------------------------
+def test_weighted_rrf_orders_by_weighted_reciprocal_ranks():
+    fused = weighted_rrf([(["a", "b", "c"], 1.0), (["c", "a", "d"], 0.5)], k=60)
+    assert fused["a"] == pytest.approx(1 / 61 + 0.5 / 62)
+    assert sorted(fused, key=fused.get, reverse=True) == ["a", "c", "b", "d"]
+    # the lexical side alone cannot overturn the dense order when its weight is small
+    light = weighted_rrf([(["x", "y"], 1.0), (["y"], 0.01)])
+    assert light["x"] > light["y"]
+
+
+def test_fusion_weights_follow_question_and_corpus_languages():
+    italian = Counter({"it": 100})
+    assert fusion_weights("it", italian).lexical == pytest.approx(1.0)
+    assert fusion_weights("en", italian).lexical == pytest.approx(0.15)  # English words rarely match Italian text
+    mixed = Counter({"it": 50, "en": 50})
+    assert fusion_weights("en", mixed).lexical == pytest.approx(0.575)
+    assert fusion_weights("it", mixed).lexical == fusion_weights("en", mixed).lexical
+    assert fusion_weights("en", italian).dense == fusion_weights("it", italian).dense
+
+
+def test_sentence_matching_both_sides_ranks_first_with_its_neighbours(helper):
+    hits = helper.retrieve("Quando aprirà la linea M4 della metropolitana di Milano?", top_k=5)
+    top = hits[0]
+    assert top.sentence.id == "metro-s001"
+    assert top.dense is not None and top.lexical is not None  # found by both retrievers
+    assert [s.id for s in top.context_before] == ["metro-s000"]
+    assert [s.id for s in top.context_after] == ["metro-s002"]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_language_aware_fusion_on_a_mixed_corpus(helper):
+    counts = Counter(helper.catalog.language_counts())
+    assert set(counts) == {"it", "en"}
+    english = helper.retrieve("When did the port of Genoa reopen after the storm?", top_k=3)
+    assert english[0].sentence.id == "port-s000"
+    crossing = helper.retrieve("How much did the price of durum wheat fall?", top_k=3)  # English over Italian text
+    assert crossing[0].sentence.doc_id == "grano"
+    italian = helper.retrieve("Quante turbine ha il nuovo parco eolico di Taranto?", top_k=3)  # Italian over English
+    assert italian[0].sentence.doc_id == "wind"
+
+
+def test_filters_by_date_source_and_language(helper):
+    question = "Che cosa è successo?"
+    assert {h.dispatch.source for h in helper.retrieve(question, Filters(sources=["reuters"]), top_k=10)} == {"Reuters"}
+    assert {h.dispatch.language for h in helper.retrieve(question, Filters(languages=["en"]), top_k=10)} == {"en"}
+    dated = helper.retrieve(question, Filters(since=date(2025, 3, 10), until=date(2025, 3, 11)), top_k=10)
+    assert dated and {h.dispatch.id for h in dated} <= {"metro", "port"}
+    assert all(h.dispatch.published_at is not None for h in helper.retrieve(question, Filters(until=date(2030, 1, 1))))
+
+
+# --- re-issued dispatches -----------------------------------------------------------------
+def test_resemblance_separates_versions_from_other_stories():
+    assert resemblance(shingles(FLOOD_V1), shingles(FLOOD_V2)) > 0.6
+    assert resemblance(shingles(FLOOD_V1), shingles(RECORDS[0]["body"])) < 0.05
+    day = date(2025, 3, 6)
+    docs = {"old": Dispatch(id="old", body=FLOOD_V1, published_at=date(2025, 3, 5)),
+            "new": Dispatch(id="new", body=FLOOD_V2, published_at=day),
+            "later": Dispatch(id="later", body=FLOOD_V2 + " Nuova allerta.", published_at=day),
+            "other": Dispatch(id="other", body=RECORDS[0]["body"], published_at=date(2026, 1, 1))}
+    order = {"old": (3.0, 3), "new": (1.0, 1), "later": (2.0, 2), "other": (0.0, 0)}
+    # newest by date; the same date goes to the later ingest; other stories untouched
+    assert newest_versions(docs, order, 0.6) == {"old": "later", "new": "later"}
+    undated = {"a": Dispatch(id="a", body=FLOOD_V1), "b": Dispatch(id="b", body=FLOOD_V2, published_at=day)}
+    assert newest_versions(undated, {}, 0.6) == {"a": "b"}
+
+
+def test_reissued_dispatch_appears_once_as_its_newest_version(helper):
+    hits = helper.retrieve("Quante persone sono state evacuate per l'alluvione di Valencia?", top_k=8)
+    docs = [h.sentence.doc_id for h in hits]
+    assert docs[0] == "flood-c"  # same date as flood-b, ingested later
+    assert not {"flood-a", "flood-b"} & set(docs)
+    ids = [h.sentence.id for h in hits]
+    assert len(ids) == len(set(ids))
+    assert any("tremila" in h.sentence.text for h in hits)  # the edited sentence, as last issued
+
+
+def test_older_version_stays_when_a_filter_excludes_the_newer(helper):
+    hits = helper.retrieve("Quante persone sono state evacuate a Valencia?",
+                           Filters(until=date(2025, 3, 5)), top_k=5)
+    docs = [h.sentence.doc_id for h in hits]
+    assert docs[0] == "flood-a" and not {"flood-b", "flood-c"} & set(docs)
+
+
+def test_without_collapse_every_version_would_show(helper):
+    from assistant.retrieve import HybridRetriever
+
+    settings = helper.settings.retrieval.model_copy(update={"duplicate_resemblance": 1.01})
+    plain = HybridRetriever(helper.catalog, helper.vectors, helper.embedder, settings)
+    hits = plain.retrieve("Quante persone sono state evacuate per l'alluvione di Valencia?", "it", top_k=8)
+    assert {"flood-a", "flood-b", "flood-c"} <= {h.sentence.doc_id for h in hits}
+
+
+# --- relative dates on the ask path (stops before the model) -------------------------------
+def test_relative_date_becomes_the_filter_and_is_reported(helper):
+    answer = helper.ask("Cosa è successo al porto ieri?", reference_date=date(2025, 3, 12))
+    assert answer.date_phrase == "ieri"
+    assert (answer.filters.since, answer.filters.until) == (date(2025, 3, 11), date(2025, 3, 11))
+    retrieved = helper.catalog.sentences(r["sentence_id"] for r in answer.retrieved)
+    assert retrieved and {s.doc_id for s in retrieved.values()} == {"port"}
+    assert answer.abstained and answer.backend == ""  # no model call in this test
+
+
+def test_explicit_dates_win_over_the_question(helper):
+    explicit = Filters(since=date(2025, 2, 1), until=date(2025, 2, 28))
+    answer = helper.ask("What happened last week?", filters=explicit, reference_date=date(2025, 3, 12))
+    assert answer.date_phrase is None and answer.filters == explicit
+    retrieved = helper.catalog.sentences(r["sentence_id"] for r in answer.retrieved)
+    assert {s.doc_id for s in retrieved.values()} == {"grano"}
+
+
+def test_reference_date_from_settings_and_switch(helper):
+    from assistant.answer import AnswerService
+
+    settings = helper.settings.model_copy(deep=True)
+    settings.retrieval.reference_date = date(2025, 3, 12)
+    service = AnswerService(settings, helper.retriever, llm_provider=None)
+    answer = service.ask("What happened in February?")
+    assert (answer.filters.since, answer.filters.until, answer.date_phrase) == (
+        date(2025, 2, 1), date(2025, 2, 28), "in February")
+    settings.retrieval.relative_dates = False
+    assert service.ask("What happened in February?").filters == Filters()
+
+
+def test_relative_dates_ignored_when_no_dispatch_is_dated(tmp_path):
+    path = tmp_path / "undated.jsonl"
+    _write(path, [RECORDS[-1]])
+    undated = Assistant(make_settings(tmp_path / "home", retrieval=RetrievalSettings(min_top_cosine={"default": 1.01})))
+    undated.ingest([path], progress=False)
+    answer = undated.ask("Cosa ha deciso la BCE ieri sui tassi?", reference_date=date(2025, 3, 12))
+    assert answer.date_phrase is None and answer.filters == Filters()
+    assert answer.retrieved  # the undated dispatch is still found
