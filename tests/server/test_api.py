@@ -189,3 +189,14 @@ def test_model_down_is_a_readable_503_within_bounded_time(tmp_path):
             text = "".join(s.iter_text())
         assert "event: error" in text and "unavailable" in text and "event: final" not in text
         assert server.context.gate.in_use == 0
+
+
+def test_ui_asks_for_a_login_when_keys_are_set(served_assistant):
+    from assistant.server.app import build_app
+
+    app = build_app(served_assistant, ui=True, server=ServerSettings(api_keys=["k-one"]))
+    with LiveServer(app) as server, httpx.Client(base_url=server.url) as c:
+        assert c.get("/ui/config").status_code == 401
+        assert c.post("/ui/login", data={"username": "anyone", "password": "wrong"}).status_code == 400
+        assert c.post("/ui/login", data={"username": "anyone", "password": "k-one"}).status_code == 200
+        assert c.get("/ui/config").status_code == 200  # the session cookie now opens the UI
