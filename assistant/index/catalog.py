@@ -94,13 +94,14 @@ class Catalog:
             db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last_ingest', ?)", (str(time.time()),))
 
     def forget_files_with(self, doc_ids: list[str]) -> None:
-        """Drop file records that own any of these dispatches, so the files
-        are read again on the next ingest."""
+        """Mark file records that own any of these dispatches as changed, so
+        the files are read again on the next ingest. Their dispatch lists are
+        kept: they tell which old dispatches the new reading drops."""
         wanted = set(doc_ids)
         with self.transaction() as db:
             for row in db.execute("SELECT path, doc_ids FROM files").fetchall():
                 if wanted & set(json.loads(row["doc_ids"])):
-                    db.execute("DELETE FROM files WHERE path=?", (row["path"],))
+                    db.execute("UPDATE files SET sha256='' WHERE path=?", (row["path"],))
 
     def doc_ids_of_other_files(self, path: str) -> set[str]:
         ids: set[str] = set()

@@ -17,18 +17,13 @@ import pytest
 
 from assistant.core import Assistant
 from assistant.ingest.readers import ReadError, read_records
-from assistant.settings import EmbedderSettings
-from tests.conftest import ROOT, make_settings
+from tests.conftest import ROOT
 from tests.support.bad_inputs import build
+from tests.support.small_corpus import settings_for
 
 pytestmark = pytest.mark.slow
 
 NOT_FILES = ("symbolic link loop", "broken symbolic link", "not a regular file", "no such file or folder")
-
-
-def _settings(home):
-    # one embedder thread: on a busy 2-core machine two threads spin against each other (~10x slower)
-    return make_settings(home, embedder=EmbedderSettings(threads=1))
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +31,7 @@ def ingested(tmp_path_factory):
     base = tmp_path_factory.mktemp("bad-files")
     inputs = build(base / "docs")
     inputs.refused[str(base / "no-such-folder")] = "no such file or folder"
-    helper = Assistant(_settings(base / "home"))
+    helper = Assistant(settings_for(base / "home"))
     report = helper.ingest([inputs.root, base / "no-such-folder"], progress=False)
     return inputs, helper, report
 
