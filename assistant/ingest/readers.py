@@ -1,5 +1,5 @@
-"""Files and folders -> raw dispatch records (plain-text dispatches and JSON
-lines), with a clear reason for every file or line that cannot be read."""
+"""Files and folders -> raw dispatch records (plain-text and HTML dispatches,
+JSON lines), with a clear reason for every file or line that cannot be read."""
 
 from __future__ import annotations
 
