@@ -1,12 +1,14 @@
 """Hybrid sentence retrieval: dense vectors (Chroma) and BM25 (catalog FTS5),
-fused by weighted reciprocal rank; hits come back with their dispatch, their
-dense cosine (the relevance signal used for abstention) and their neighbours."""
+fused by relative score with language-aware weights (see fusion.py);
+re-issued dispatches collapsed to their newest version; optionally reranked
+by a cross-encoder. Hits come back with their dispatch, their dense cosine
+(the relevance signal used for abstention) and their neighbours."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
+from assistant.fusion import fusion_weights, neighbour_ids, relative_fusion, windowed, with_document_boost
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query
 from assistant.index.lexical import query_expression
@@ -15,34 +17,6 @@ from assistant.model import Dispatch, Filters, Sentence, SentenceHit
 from assistant.near_duplicates import counterpart, newest_versions
 from assistant.rerank import build_reranker
 from assistant.settings import RetrievalSettings
-
-RRF_K = 60
-
-
-@dataclass
-class FusionWeights:
-    """How much each side counts in the fused ranking."""
-
-    dense: float = 1.0
-    lexical: float = 1.0
-
-
-def fusion_weights(question_language: str, corpus_languages: Counter) -> FusionWeights:
-    """Lexical matching helps within a language and hurts across languages
-    (English words rarely occur in Italian text), so its weight follows the
-    share of the corpus written in the question's language."""
-    total = sum(corpus_languages.values()) or 1
-    share = corpus_languages.get(question_language, 0) / total
-    return FusionWeights(dense=1.0, lexical=0.15 + 0.85 * share)
-
-
-def weighted_rrf(rankings: list[tuple[list[str], float]], k: int = RRF_K) -> dict[str, float]:
-    """Weighted reciprocal-rank fusion of ranked id lists."""
-    fused: dict[str, float] = {}
-    for ids, weight in rankings:
-        for rank, item in enumerate(ids):
-            fused[item] = fused.get(item, 0.0) + weight / (k + rank + 1)
-    return fused
 
 
 class HybridRetriever:
@@ -64,18 +38,23 @@ class HybridRetriever:
         dense = self.vectors.query(query_vec, n, filters)
         expression = query_expression(question)
         lexical = self.catalog.lexical_search(expression, n, filters) if expression else []
+        cosines = dict(dense)
+        # one look-up for the cosines of lexical-only hits and of the dense hits' neighbours
+        wanted = {i for i, _ in lexical} | {n for i in cosines for n in neighbour_ids(i) if n}
+        known = {**self.vectors.similarities(query_vec, sorted(wanted - cosines.keys())), **cosines}
+        dense_side = with_document_boost(windowed(cosines, known, self.settings.sentence_window),
+                                         self.settings.document_boost)
         weights = fusion_weights(language, Counter(self.catalog.language_counts()))
-        fused = weighted_rrf([([i for i, _ in dense], weights.dense), ([i for i, _ in lexical], weights.lexical)])
+        fused = relative_fusion([(dense_side, weights.dense), (dict(lexical), weights.lexical)])
         pool = max(top_k, self.settings.rerank_candidates) if self.reranker else top_k
-        ranked = sorted(fused, key=fused.get, reverse=True)[:2 * pool + 10]
+        ranked = sorted(fused, key=lambda i: (fused[i], known.get(i, 0.0)), reverse=True)[:2 * pool + 10]
         sentences = self.catalog.sentences(ranked)
         dispatches = self.catalog.dispatches(s.doc_id for s in sentences.values())
         ranked = self._newest_versions(ranked, fused, sentences, dispatches)[:pool]
-        dense_scores = dict(dense)
-        missing = [i for i in ranked if i not in dense_scores]
-        if missing:
-            dense_scores.update(self.vectors.similarities(query_vec, missing))
-        hits = self._hits(ranked, fused, dense_scores, dict(lexical), sentences, dispatches,
+        missing = [i for i in ranked if i not in known]
+        if missing:  # counterparts brought in from newer versions
+            known.update(self.vectors.similarities(query_vec, missing))
+        hits = self._hits(ranked, fused, known, dict(lexical), sentences, dispatches,
                           self.settings.context_neighbours if neighbours is None else neighbours)
         return self.reranker.rerank(question, hits, top_k) if self.reranker else hits[:top_k]
 

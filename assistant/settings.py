@@ -80,6 +80,8 @@ class RetrievalSettings(BaseModel):
     min_top_cosine: dict[str, float] = {"it": 0.85, "en": 0.81, "default": 0.81}
     relative_dates: bool = Field(True, description="Turn 'ieri', 'last week', 'a febbraio'... into a date filter.")
     reference_date: date | None = Field(None, description="The day relative dates count from; default: today.")
+    sentence_window: float = Field(0.2, description="Share of a sentence's dense score taken from its neighbours.")
+    document_boost: float = Field(1.0, description="Weight of a dispatch's best dense score in its sentences' scores.")
     duplicate_resemblance: float = Field(
         0.6, description="Word 5-gram overlap (Jaccard) from which two retrieved dispatches are versions of one.")
     reranker_model: str | None = Field(

@@ -11,7 +11,7 @@ import pytest
 from assistant.core import Assistant
 from assistant.model import Dispatch, Filters
 from assistant.near_duplicates import newest_versions, resemblance, shingles
-from assistant.retrieve import fusion_weights, weighted_rrf
+from assistant.fusion import fusion_weights, min_max, relative_fusion, windowed, with_document_boost
 from assistant.settings import RetrievalSettings
 from tests.conftest import make_settings
 
@@ -59,21 +59,34 @@ def helper(tmp_path_factory):
 
 
 # --- fusion -------------------------------------------------------------------------------
-def test_weighted_rrf_orders_by_weighted_reciprocal_ranks():
-    fused = weighted_rrf([(["a", "b", "c"], 1.0), (["c", "a", "d"], 0.5)], k=60)
-    assert fused["a"] == pytest.approx(1 / 61 + 0.5 / 62)
-    assert sorted(fused, key=fused.get, reverse=True) == ["a", "c", "b", "d"]
-    # the lexical side alone cannot overturn the dense order when its weight is small
-    light = weighted_rrf([(["x", "y"], 1.0), (["y"], 0.01)])
-    assert light["x"] > light["y"]
+def test_relative_fusion_sums_weighted_normalised_scores():
+    dense = {"a-s000": 0.90, "b-s000": 0.80, "c-s000": 0.70}
+    lexical = {"c-s000": 12.0, "d-s000": 4.0}
+    assert min_max(dense) == pytest.approx({"a-s000": 1.0, "b-s000": 0.5, "c-s000": 0.0})
+    fused = relative_fusion([(dense, 1.0), (lexical, 0.7)])
+    assert fused == pytest.approx({"a-s000": 1.0, "b-s000": 0.5, "c-s000": 0.7, "d-s000": 0.0})
+    assert sorted(fused, key=fused.get, reverse=True) == ["a-s000", "c-s000", "b-s000", "d-s000"]
+    # with a small lexical weight (across languages) the dense order holds
+    light = relative_fusion([(dense, 1.0), (lexical, 0.1)])
+    assert sorted(light, key=light.get, reverse=True)[:3] == ["a-s000", "b-s000", "c-s000"]
+
+
+def test_sentence_scores_borrow_from_neighbours_and_their_dispatch():
+    cosines = {"a-s001": 0.80, "b-s000": 0.82}
+    known = {**cosines, "a-s000": 0.90, "a-s002": 0.70, "b-s001": 0.50}
+    mixed = windowed(cosines, known, 0.2)
+    assert mixed["a-s001"] == pytest.approx(0.8 * 0.80 + 0.2 * 0.80)
+    assert mixed["b-s000"] == pytest.approx(0.8 * 0.82 + 0.2 * (0.82 + 0.50) / 2)  # no sentence before the first
+    boosted = with_document_boost({"a-s000": 0.9, "a-s003": 0.6, "b-s000": 0.7}, 1.0)
+    assert boosted == pytest.approx({"a-s000": 1.8, "a-s003": 1.5, "b-s000": 1.4})
 
 
 def test_fusion_weights_follow_question_and_corpus_languages():
     italian = Counter({"it": 100})
-    assert fusion_weights("it", italian).lexical == pytest.approx(1.0)
-    assert fusion_weights("en", italian).lexical == pytest.approx(0.15)  # English words rarely match Italian text
+    assert fusion_weights("it", italian).lexical == pytest.approx(0.7)
+    assert fusion_weights("en", italian).lexical == pytest.approx(0.1)  # English words rarely match Italian text
     mixed = Counter({"it": 50, "en": 50})
-    assert fusion_weights("en", mixed).lexical == pytest.approx(0.575)
+    assert fusion_weights("en", mixed).lexical == pytest.approx(0.4)
     assert fusion_weights("it", mixed).lexical == fusion_weights("en", mixed).lexical
     assert fusion_weights("en", italian).dense == fusion_weights("it", italian).dense
 

@@ -83,7 +83,9 @@ class ChromaSentences:
         return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def similarities(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
-        """Cosine similarity of ``vector`` to the stored vectors of ``ids``."""
+        """Cosine similarity of ``vector`` to the stored vectors of ``ids`` (unknown ids are left out)."""
+        if not ids:
+            return {}
         got = self._collection.get(ids=ids, include=["embeddings"])
         if not got["ids"]:
             return {}
