@@ -129,7 +129,8 @@ class ChatUI:
         except Exception as exc:
             return f"**Model:** status unavailable ({escape(str(exc))})"
         loaded = backends.get("llm_loaded")
-        chosen = loaded or f"{backends.get('llm')} — {backends.get('llm_reason')}"
+        names = {"llamacpp": "bundled model via llama.cpp", "ollama": "Ollama", "openai": "OpenAI-compatible server"}
+        chosen = loaded or f"{names.get(backends.get('llm'), backends.get('llm'))} ({backends.get('llm_reason')}; loads on first use)"
         return f"**Model:** {escape(str(chosen))}"
 
     # --- corpus -----------------------------------------------------------------

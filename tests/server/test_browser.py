@@ -120,3 +120,28 @@ def test_embed_page_streams_and_shows_html_as_text(live, page, artifacts_dir):
     assert pwned(page) is None
     page.screenshot(path=str(artifacts_dir / "embed-escaped.png"), full_page=True)
     assert page.errors == []
+
+
+def test_upload_in_the_corpus_tab_reports_each_file(page, tmp_path, artifacts_dir):
+    from assistant.server.app import build_app
+    from tests.server.conftest import LiveServer, build_index
+
+    good = tmp_path / "torino.txt"
+    good.write_text("(ANSA) - Torino, 5 marzo 2026 - La giunta ha approvato il piano per le piste ciclabili.",
+                    encoding="utf-8")
+    bad = tmp_path / "rotto.txt"
+    bad.write_bytes(b"\x00\x01binary\x00" * 40)
+    with LiveServer(build_app(build_index(tmp_path / "idx"))) as server:
+        page.goto(f"{server.url}/ui/")
+        page.get_by_role("tab", name="Corpus").click()
+        page.locator("#corpus-stats").filter(has_text="1 dispatches").wait_for(timeout=60_000)
+        page.locator("#upload-files input[type=file]").set_input_files([str(good), str(bad)])
+        page.locator("#upload-files").filter(has_text="rotto").wait_for(timeout=30_000)
+        page.click("#upload-go")
+        page.locator("#upload-summary").filter(has_text="1 file(s) indexed, 1 failed").wait_for(timeout=120_000)
+        results = page.locator("#upload-results").inner_text()
+        assert "torino.txt" in results and "indexed" in results
+        assert "rotto.txt" in results and "binary data" in results.split("rotto.txt", 1)[1]
+        page.locator("#corpus-stats").filter(has_text="2 dispatches").wait_for(timeout=30_000)
+        page.screenshot(path=str(artifacts_dir / "ui-upload.png"), full_page=True)
+    assert page.errors == []
