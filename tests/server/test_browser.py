@@ -145,3 +145,25 @@ def test_upload_in_the_corpus_tab_reports_each_file(page, tmp_path, artifacts_di
         page.locator("#corpus-stats").filter(has_text="2 dispatches").wait_for(timeout=30_000)
         page.screenshot(path=str(artifacts_dir / "ui-upload.png"), full_page=True)
     assert page.errors == []
+
+
+def test_model_down_shows_a_readable_message_not_a_spinner(page, tmp_path):
+    from assistant.core import Assistant
+    from assistant.server.app import build_app
+    from assistant.settings import LLMSettings
+    from tests.conftest import make_settings
+    from tests.server.conftest import LiveServer, build_index, free_port
+
+    seeded = build_index(tmp_path)
+    down = LLMSettings(backend="ollama", ollama_host=f"http://127.0.0.1:{free_port()}", timeout_s=10)
+    with LiveServer(build_app(Assistant(make_settings(seeded.settings.home, llm=down)))) as server:
+        page.goto(f"{server.url}/ui/")
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        page.fill("#question textarea", SEED_QUESTION)
+        page.click("#send")
+        bot = page.locator("#chatbot .bot-row").last
+        bot.filter(has_text="unavailable").wait_for(timeout=60_000)
+        text = bot.inner_text()
+        assert "⚠" in text and "The language model is unavailable" in text and "127.0.0.1" in text
+        assert "Traceback" not in text
+    assert page.errors == []
