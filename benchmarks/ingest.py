@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -111,9 +112,11 @@ def subset(corpus: Path, n: int | None, folder: Path) -> Path:
     return path
 
 
-def run_child(mode: str, path: Path, work: Path) -> dict:
+def run_child(mode: str, path: Path, work: Path, home: Path | None = None) -> dict:
     out = work / f"{mode}.json"
-    home = work / f"home-{mode}"
+    home = home or work / f"home-{mode}"
+    if home.exists():
+        shutil.rmtree(home)
     subprocess.run([sys.executable, __file__, "--child", mode, "--input", str(path), "--home", str(home),
                     "--result", str(out)], check=True, env={**os.environ, "ASSISTANT_HOME": str(home)})
     return json.loads(out.read_text())
@@ -125,6 +128,8 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["1000"], help="Numbers of dispatches, or 'all'.")
     parser.add_argument("--modes", nargs="+", default=list(CHILDREN), choices=list(CHILDREN))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ingest.json")
+    parser.add_argument("--keep-index", type=Path, help="Keep each size's end-to-end index as DIR/<size> "
+                        "(for benchmarks/retrieval.py).")
     parser.add_argument("--child", choices=list(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
@@ -150,7 +155,8 @@ def main() -> None:
             row: dict = {"size": size}
             for mode in args.modes:
                 print(f"== {size} dispatches: {mode}", file=sys.stderr, flush=True)
-                r = run_child(mode, path, work)
+                keep = args.keep_index / size if args.keep_index and mode == "e2e" else None
+                r = run_child(mode, path, work, keep)
                 r["dispatches_per_s"] = r["dispatches"] / r["seconds"]
                 r["sentences_per_s"] = r["sentences"] / r["seconds"]
                 row[mode] = r
