@@ -16,7 +16,7 @@ from assistant.cite import ANSWER_SCHEMA, AnswerFieldStream, parse_reply, resolv
 from assistant.dates import with_relative_dates
 from assistant.index.lexical import fold
 from assistant.ingest.sentences import detect_language
-from assistant.llms.base import ChatBackend
+from assistant.llms.base import ChatBackend, LLMError
 from assistant.model import Answer, AnswerSentence, Filters, SentenceHit
 from assistant.prompting import NumberedSource, answer_language, build_messages, number_sources, wording
 from assistant.retrieve import HybridRetriever, top_dense
@@ -24,6 +24,16 @@ from assistant.settings import Settings
 from assistant.verify import VerifiedSentence, Verifier
 
 Event = dict[str, Any]
+SOURCES_ONLY = 3  # source sentences shown when the model cannot answer
+
+
+class ModelUnavailable(LLMError):
+    """The model failed; ``fallback`` holds the most relevant source sentences,
+    labelled as such, for surfaces that show them instead of an answer."""
+
+    def __init__(self, message: str, fallback: Answer):
+        super().__init__(message)
+        self.fallback = fallback
 
 
 class AnswerService:
@@ -84,19 +94,25 @@ class AnswerService:
         t = time.perf_counter()
         sources = number_sources(hits)
         messages = build_messages(self.settings.prompts_dir, question, language, sources)
-        llm = self.llm
-        base["backend"] = llm.description
-        timings["prompt"] = time.perf_counter() - t
-        context_tokens = llm.count_tokens(messages[1]["content"])
-
-        t = time.perf_counter()
         follower = AnswerFieldStream()
-        for piece in llm.stream(messages, schema=ANSWER_SCHEMA if llm.supports_schema else None):
-            if "first_token" not in timings:
-                timings["first_token"] = time.perf_counter() - started
-            delta = follower.feed(piece)
-            if delta:
-                yield {"event": "delta", "text": delta}
+        try:
+            llm = self.llm
+            base["backend"] = llm.description
+            timings["prompt"] = time.perf_counter() - t
+            context_tokens = llm.count_tokens(messages[1]["content"])
+            t = time.perf_counter()
+            for piece in llm.stream(messages, schema=ANSWER_SCHEMA if llm.supports_schema else None):
+                if "first_token" not in timings:
+                    timings["first_token"] = time.perf_counter() - started
+                delta = follower.feed(piece)
+                if delta:
+                    yield {"event": "delta", "text": delta}
+        except LLMError as exc:
+            timings["total"] = time.perf_counter() - started
+            fallback = Answer(answer=words["sources_only"], abstained=True, abstain_reason="model_unavailable",
+                              citations=[to_citation(s.n, s) for s in sources[:SOURCES_ONLY]], timings=timings,
+                              **base)
+            raise ModelUnavailable(str(exc), fallback) from exc
         timings["generation"] = time.perf_counter() - t
 
         t = time.perf_counter()

@@ -92,6 +92,12 @@ def ask(question: str = typer.Argument(..., help="The question, in Italian or En
                 _print_answer(answer)
     except LLMError as exc:
         console.print(f"[red]The language model is unavailable:[/red] {exc}")
+        fallback = getattr(exc, "fallback", None)
+        if fallback is not None:
+            if as_json:
+                print(json.dumps(fallback.public(), ensure_ascii=False, indent=2))
+            else:
+                _print_answer(fallback)
         raise typer.Exit(3) from exc
 
 
