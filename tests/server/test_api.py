@@ -8,7 +8,6 @@ import time
 import httpx
 import pytest
 
-from assistant.llms.base import LLMError  # noqa: F401  (the error type the 503 wraps)
 from assistant.settings import LLMSettings, ServerSettings
 from tests.conftest import make_settings
 from tests.server.conftest import LiveServer, build_index, free_port
