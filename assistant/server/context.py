@@ -73,7 +73,11 @@ class ServerContext:
         except Busy as exc:
             yield {"event": "error", "status": 503, "message": str(exc), "retry_after": exc.retry_after}
         except LLMError as exc:
-            yield {"event": "error", "status": 503, "message": f"The language model is unavailable: {exc}"}
+            event = {"event": "error", "status": 503, "message": f"The language model is unavailable: {exc}"}
+            fallback = getattr(exc, "fallback", None)  # the most relevant sentences, when retrieval ran
+            if fallback is not None:
+                event["fallback"] = fallback.public()
+            yield event
         except ValueError as exc:
             yield {"event": "error", "status": 422, "message": str(exc)}
         except Exception as exc:  # never a stack trace for users; the log has it

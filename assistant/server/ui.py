@@ -90,6 +90,7 @@ class ChatUI:
             elif kind == "citations":
                 state["citations"] = event["citations"]
             elif kind == "error":
+                state["citations"] = (event.get("fallback") or {}).get("citations", [])
                 yield view("\n\n".join(x for x in (state["rewrite"], f"⚠️ {escape(event['message'])}") if x))
                 return
             elif kind == "final":

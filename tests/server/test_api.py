@@ -3,6 +3,7 @@ No language-model calls here (see test_answers.py)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -187,6 +188,9 @@ def test_model_down_is_a_readable_503_within_bounded_time(tmp_path):
             assert s.status_code == 200
             text = "".join(s.iter_text())
         assert "event: error" in text and "unavailable" in text and "event: final" not in text
+        error = json.loads(text.split("event: error\ndata: ", 1)[1].split("\n", 1)[0])
+        assert error["status"] == 503 and error["fallback"]["abstain_reason"] == "model_unavailable"
+        assert error["fallback"]["citations"], "the most relevant sentences travel with the error"
         assert server.context.gate.in_use == 0
 
 
