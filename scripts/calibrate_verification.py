@@ -127,15 +127,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--target", type=float, default=0.80, help="Minimum citation precision.")
+    parser.add_argument("--min-any-correct", type=float, default=0.60,
+                        help="Minimum share of answerable questions with a correct citation (no buying precision "
+                             "by citing nothing).")
     args = parser.parse_args()
     helper = Assistant(Settings())
     items = collect(helper, args.runs)
     print(f"{len(items)} answerable questions ({sum(i['abstained'] for i in items)} declined before the model)")
     print("model's own citations:", json.dumps(baseline(items)))
     grid = [replay(items, c, o, n, m) for c in COSINES for o in OVERLAPS for n in NOVELS for m in MAX_PER_SENTENCE]
-    feasible = [g for g in grid if g["precision"] >= args.target]
-    for g in sorted(grid, key=lambda g: (-g["any_correct"], -g["precision"]))[:3]:
-        print("top any_correct:", json.dumps(g))
+    feasible = [g for g in grid if g["precision"] >= args.target and g["any_correct"] >= args.min_any_correct]
+    frontier = {}
+    for g in grid:  # best precision for each any-correct level
+        key = round(g["any_correct"], 2)
+        if key not in frontier or g["precision"] > frontier[key]["precision"]:
+            frontier[key] = g
+    print("frontier (any correct -> best precision):")
+    for key in sorted(frontier, reverse=True)[:12]:
+        g = frontier[key]
+        print(f"  any_correct {g['any_correct']:.2f} precision {g['precision']:.3f} cos {g['min_cosine']} "
+              f"overlap {g['min_overlap']} novel {g['min_novel']} per_sentence {g['max_per_sentence']} "
+              f"declined_by_verification {g['declined_by_verification']:.2f}")
     if not feasible:
         top = max(g["any_correct"] for g in grid)
         near = [g for g in grid if g["any_correct"] >= top - 0.02]

@@ -176,7 +176,7 @@ class EvalRunner:
             "language": o.language,
             "embedder": settings.embedder.model, "retrieval": settings.retrieval.model_dump(mode="json"),
             "verification": settings.verification.model_dump(mode="json"),
-            "llm_backend": settings.llm.backend,
+            "llm_backend": settings.llm.backend, "prompts_dir": str(settings.prompts_dir),
         }
 
     def _check_manifest(self) -> None:
