@@ -81,9 +81,13 @@ class Assistant:
     # --- use cases ------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], progress: bool = True,
                on_file: Callable[[str, str | None], None] | None = None) -> IngestReport:
-        """Ingest files and folders into the index."""
+        """Ingest files and folders into the index. One ingest at a time per
+        home folder, across processes (several servers may share one index)."""
+        from filelock import FileLock
+
         service = IngestService(self.catalog, self.vectors, self.embedder, self.settings.index.chunk_max_words)
-        return service.ingest(paths, progress=progress, on_file=on_file)
+        with FileLock(self.settings.home_dir / "ingest.lock"):
+            return service.ingest(paths, progress=progress, on_file=on_file)
 
     def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> list[SentenceHit]:
         """The best source sentences for a question."""

@@ -1,42 +1,112 @@
-"""OpenAI-compatible servers (vLLM, TGI, llama.cpp server) through
-llama-index's ``OpenAILike``; schemas go as ``response_format``."""
+"""OpenAI-compatible servers (vLLM, TGI, llama.cpp's llama-server,
+llama-cpp-python's server) through llama-index's ``OpenAILike``.
+
+Schemas go as ``response_format``: first in OpenAI's ``json_schema`` form;
+a server that refuses it (400/422, or an error naming
+``response_format``) is asked with ``{"type": "json_object",
+"schema": ...}`` (llama-cpp-python's form), then without a format (the
+prompt still asks for JSON). The form that worked is remembered."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from assistant.llms.base import ChatBackend, LLMError, Message
+
+log = logging.getLogger(__name__)
+
+SCHEMA_FORMS = ("json_schema", "json_object", "none")
+
+
+def response_format(form: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``response_format`` request field for one of SCHEMA_FORMS."""
+    if form == "json_schema":
+        return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+    if form == "json_object":
+        return {"type": "json_object", "schema": schema}
+    return None
 
 
 class OpenAIBackend(ChatBackend):
     """A model behind an OpenAI-compatible ``/v1`` endpoint."""
 
     def __init__(self, base_url: str, model: str, api_key: str, max_tokens: int = 384,
-                 temperature: float = 0.0, timeout_s: float = 120.0):
+                 temperature: float = 0.0, timeout_s: float = 120.0, context_window: int = 4096):
         from llama_index.llms.openai_like import OpenAILike
 
         self.base_url, self.model = base_url, model
+        self.timeout_s = timeout_s
         self.description = f"openai-compatible {model} @ {base_url}"
+        self.schema_form = SCHEMA_FORMS[0]
         self._llm = OpenAILike(model=model, api_base=base_url, api_key=api_key, max_tokens=max_tokens,
                                temperature=temperature, timeout=timeout_s, max_retries=0,
-                               is_chat_model=True, context_window=4096)
+                               is_chat_model=True, context_window=context_window)
 
     def stream(self, messages: list[Message], schema: dict[str, Any] | None = None,
                max_tokens: int | None = None) -> Iterator[str]:
+        forms = SCHEMA_FORMS[SCHEMA_FORMS.index(self.schema_form):] if schema is not None else ("none",)
+        deadline = time.monotonic() + self.timeout_s
+        for n, form in enumerate(forms):
+            try:
+                yield from self._stream_once(messages, schema, form, max_tokens, deadline)
+                return
+            except _FormatRefused as exc:
+                if n + 1 == len(forms):
+                    raise LLMError(f"{self._failure()}: {exc.cause}") from exc.cause
+                log.info("%s refused response_format %s (%s); trying %s",
+                         self.base_url, form, exc.cause, forms[n + 1])
+                self.schema_form = forms[n + 1]
+
+    def _stream_once(self, messages: list[Message], schema: dict[str, Any] | None, form: str,
+                     max_tokens: int | None, deadline: float) -> Iterator[str]:
+        import openai
         from llama_index.core.llms import ChatMessage
 
         kwargs: dict[str, Any] = {}
-        if schema is not None:
-            kwargs["response_format"] = {"type": "json_schema",
-                                         "json_schema": {"name": "answer", "schema": schema}}
+        fmt = response_format(form, schema) if schema is not None else None
+        if fmt is not None:
+            kwargs["response_format"] = fmt
         if max_tokens:
             kwargs["max_tokens"] = max_tokens
+        started = False
         try:
             for part in self._llm.stream_chat([ChatMessage(role=m["role"], content=m["content"])
                                                for m in messages], **kwargs):
+                if time.monotonic() > deadline:
+                    raise LLMError(f"{self.description} did not finish within {self.timeout_s:.0f} s "
+                                   "(ASSISTANT_LLM__TIMEOUT_S)")
                 if part.delta:
+                    started = True
                     yield part.delta
+        except LLMError:
+            raise
+        except openai.APIStatusError as exc:
+            # llama-cpp-python's server answers a refused format with 500 naming the field
+            if not started and fmt is not None and (exc.status_code in (400, 422) or "response_format" in str(exc)):
+                raise _FormatRefused(exc) from exc
+            raise LLMError(f"{self._failure()}: HTTP {exc.status_code} {_short(exc)}") from exc
+        except openai.APITimeoutError as exc:
+            raise LLMError(f"{self.description} did not answer within {self.timeout_s:.0f} s "
+                           "(ASSISTANT_LLM__TIMEOUT_S)") from exc
+        except openai.APIConnectionError as exc:
+            raise LLMError(f"Cannot reach the OpenAI-compatible server at {self.base_url} "
+                           f"(ASSISTANT_LLM__OPENAI_BASE_URL): {exc.__cause__ or exc}") from exc
         except Exception as exc:
-            raise LLMError(f"OpenAI-compatible server at {self.base_url} failed with model "
-                           f"{self.model}: {exc}") from exc
+            raise LLMError(f"{self._failure()}: {type(exc).__name__}: {exc}") from exc
+
+    def _failure(self) -> str:
+        return f"OpenAI-compatible server at {self.base_url} failed with model {self.model}"
+
+
+class _FormatRefused(Exception):
+    def __init__(self, cause: Exception):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _short(exc: Exception, limit: int = 300) -> str:
+    text = str(exc)
+    return text if len(text) <= limit else text[:limit] + "..."
