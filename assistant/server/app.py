@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from assistant.core import Assistant
 from assistant.server.api import build_api_router, healthz
-from assistant.server.auth import require_key, ui_login
+from assistant.server.auth import redact_keys, require_key, ui_login
 from assistant.server.context import ServerContext
 from assistant.server.embed import build_embed_router
 from assistant.server.openai_compat import build_openai_router
@@ -105,4 +105,6 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
     server = assistant.settings.server
     app = build_app(assistant)
     preload(assistant)
-    uvicorn.run(app, host=host or server.host, port=port or server.port, log_level="info")
+    config = uvicorn.Config(app, host=host or server.host, port=port or server.port, log_level="info")
+    logging.getLogger("uvicorn.access").addFilter(redact_keys)  # after Config set up logging
+    uvicorn.Server(config).run()

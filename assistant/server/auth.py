@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import hmac
+import logging
+import re
 
 from fastapi import HTTPException, Request
+
+_KEY_PARAM = re.compile(r"([?&]key=)[^&\s]*")
 
 
 def key_matches(candidate: str, keys: list[str]) -> bool:
@@ -40,3 +44,11 @@ def ui_login(keys: list[str]):
     def check(username: str, password: str) -> bool:
         return bool(password) and key_matches(password, keys)
     return check
+
+
+def redact_keys(record: logging.LogRecord) -> bool:
+    """Logging filter: ``?key=...`` in an access-log line (the /embed page's
+    key) is written as ``key=***``."""
+    if isinstance(record.args, tuple):
+        record.args = tuple(_KEY_PARAM.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+    return True
