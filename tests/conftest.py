@@ -27,8 +27,10 @@ def shared(*parts: str) -> Path:
 
 
 def make_settings(home: Path, **overrides) -> Settings:
-    """Settings for a test: index under ``home``, bundled LLM, no Ollama probing."""
-    llm = overrides.pop("llm", LLMSettings(backend="llamacpp"))
+    """Settings for a test: index under ``home``, bundled LLM, no Ollama probing; a
+    generous model timeout, since a loaded 2-core machine can be slow (the timeout
+    itself is tested on its own)."""
+    llm = overrides.pop("llm", LLMSettings(backend="llamacpp", timeout_s=600))
     return Settings(home=home, llm=llm, **overrides)
 
 

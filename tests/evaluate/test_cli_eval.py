@@ -21,6 +21,7 @@ CORPUS = ROOT / "corpus"
 def cli(tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ASSISTANT_LLM__BACKEND", "llamacpp")
+    monkeypatch.setenv("ASSISTANT_LLM__TIMEOUT_S", "600")  # a loaded machine can be slow
     runner = CliRunner()
 
     def run(*args: str):
