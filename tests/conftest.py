@@ -62,9 +62,8 @@ def chroma_server(tmp_path_factory):
     """A real `chroma run` server on loopback; yields 'host:port'."""
     import socket
     import subprocess
-    import time
 
-    import httpx
+    from tests.support.processes import wait_for_http
 
     exe = shutil.which("chroma", path=str(Path(os.sys.executable).parent)) or shutil.which("chroma")
     if exe is None:
@@ -76,14 +75,7 @@ def chroma_server(tmp_path_factory):
     proc = subprocess.Popen([exe, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
+    if not wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, timeout_s=60):
         proc.kill()
         pytest.fail("chroma run did not start within 60 s")
     yield f"127.0.0.1:{port}"

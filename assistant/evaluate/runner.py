@@ -6,7 +6,6 @@ are written from the results file at the end."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -21,6 +20,7 @@ from tqdm import tqdm
 from assistant.cite import strip_markers
 from assistant.evaluate.metrics import citation_scores, dedupe_keep_order, exact_match, hit_at_k, mrr_at_k, token_f1
 from assistant.evaluate.questions import Question, load_questions, sample_questions
+from assistant.ingest.readers import fingerprint
 from assistant.llms.base import LLMError
 from assistant.model import Filters, SentenceHit
 
@@ -50,14 +50,6 @@ class EvalOptions(BaseModel):
 
 class EvalAborted(RuntimeError):
     """The run stopped early (e.g. the model kept failing); results so far are kept."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_results(path: Path) -> dict[str, dict]:
@@ -170,7 +162,7 @@ class EvalRunner:
         o = self.options
         settings = self.helper.settings
         return {
-            "questions": str(o.questions), "questions_sha256": file_sha256(o.questions),
+            "questions": str(o.questions), "questions_sha256": fingerprint(o.questions).sha256,
             "corpus": [str(p) for p in o.corpus], "sample": o.sample, "seed": o.seed, "limit": o.limit,
             "retrieval_only": o.retrieval_only, "top_k": o.top_k, "date_window_days": o.date_window_days,
             "language": o.language,

@@ -12,23 +12,18 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from assistant.llms.base import LLMError
 from assistant.llms.openai_backend import OpenAIBackend
 from assistant.settings import LLMSettings
 from tests.conftest import CORPUS, make_settings
+from tests.support.ollama_server import free_port
+from tests.support.processes import wait_for_http
 
 MODEL_ALIAS = "qwen-coder-1.5b"
 SEED_QUESTION = "Quando saranno dispiegate in Ucraina le forze armate occidentali?"
 SEED_DOC = "d4d6082e06082f5e"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +37,9 @@ def llama_server(bundled_gguf: Path, tmp_path_factory):
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
         stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 180
-    while True:
-        try:
-            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"llama_cpp.server did not start (see {log.name})")
-        time.sleep(0.5)
+    if not wait_for_http(f"{url}/models", proc, timeout_s=180):
+        proc.kill()
+        pytest.fail(f"llama_cpp.server did not start (see {log.name})")
     yield url
     proc.terminate()
     proc.wait(timeout=30)

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 
 from tests.conftest import SEED
 from tests.server.conftest import free_port
+from tests.support.processes import wait_for_http
 
 pytestmark = pytest.mark.slow
 KEY = "scale-out-key-3f9a"
@@ -43,16 +43,8 @@ class Worker:
                                      stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout_s: float = 180) -> None:
-        deadline = time.time() + timeout_s
-        while True:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"assistant serve did not start:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.5)
+        if not wait_for_http(f"{self.url}/healthz", self.proc, timeout_s):
+            raise RuntimeError(f"assistant serve did not start:\n{self.log.read_text()[-3000:]}")
 
     def stop(self) -> str:
         self.proc.terminate()
