@@ -8,7 +8,8 @@ the question's language, mean "not in the corpus"."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from typing import Any
 
@@ -60,13 +61,15 @@ class AnswerService:
         assert final is not None
         return final
 
-    def ask_events(self, question: str, filters: Filters | None = None,
-                   top_k: int | None = None, reference_date: date | None = None) -> Iterator[Event]:
+    def ask_events(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+                   reference_date: date | None = None,
+                   model_turn: Callable[[], AbstractContextManager] = nullcontext) -> Iterator[Event]:
         """Answer a question as a stream of events: ``delta`` (answer text as
         it is generated), ``citations`` (as soon as they are known) and
         ``final`` (the complete Answer, identical to ``ask``). Relative dates
         in the question ("ieri", "last week") count from ``reference_date``
-        (default: the setting, else today) unless ``filters`` has dates."""
+        (default: the setting, else today) unless ``filters`` has dates. The
+        model call runs inside ``model_turn()`` (a server's exclusive model slot)."""
         question = question.strip()
         if not question:
             raise ValueError("The question is empty")
@@ -101,12 +104,13 @@ class AnswerService:
             timings["prompt"] = time.perf_counter() - t
             context_tokens = llm.count_tokens(messages[1]["content"])
             t = time.perf_counter()
-            for piece in llm.stream(messages, schema=ANSWER_SCHEMA if llm.supports_schema else None):
-                if "first_token" not in timings:
-                    timings["first_token"] = time.perf_counter() - started
-                delta = follower.feed(piece)
-                if delta:
-                    yield {"event": "delta", "text": delta}
+            with model_turn():
+                for piece in llm.stream(messages, schema=ANSWER_SCHEMA if llm.supports_schema else None):
+                    if "first_token" not in timings:
+                        timings["first_token"] = time.perf_counter() - started
+                    delta = follower.feed(piece)
+                    if delta:
+                        yield {"event": "delta", "text": delta}
         except LLMError as exc:
             timings["total"] = time.perf_counter() - started
             fallback = Answer(answer=words["sources_only"], abstained=True, abstain_reason="model_unavailable",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -105,15 +106,18 @@ class Assistant:
         return final
 
     def ask_events(self, question: str, filters: Filters | None = None, top_k: int | None = None,
-                   history: list[Message] | None = None, reference_date: date | None = None) -> Iterator[Event]:
+                   history: list[Message] | None = None, reference_date: date | None = None,
+                   model_turn: Callable[[], AbstractContextManager] = nullcontext) -> Iterator[Event]:
         """The same answer as a stream of events (see AnswerService.ask_events),
-        preceded by ``{"event": "rewrite", "question": ...}`` when a follow-up was rewritten."""
+        preceded by ``{"event": "rewrite", "question": ...}`` when a follow-up was rewritten.
+        Model calls run inside ``model_turn()``; retrieval and questions declined
+        before the model do not."""
         if not question.strip():
             raise ValueError("The question is empty")
-        standalone = self.rewriter.rewrite(question, history) if history else None
+        standalone = self.rewriter.rewrite(question, history, model_turn) if history else None
         if standalone:
             yield {"event": "rewrite", "question": standalone}
-        for event in self.answers.ask_events(standalone or question, filters, top_k, reference_date):
+        for event in self.answers.ask_events(standalone or question, filters, top_k, reference_date, model_turn):
             if event["event"] == "final" and standalone:
                 event["answer"].question = question.strip()
                 event["answer"].standalone_question = standalone

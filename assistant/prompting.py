@@ -50,17 +50,39 @@ def number_sources(hits: list[SentenceHit]) -> list[NumberedSource]:
     return [NumberedSource(i + 1, hit) for i, hit in enumerate(hits)]
 
 
-def format_source(source: NumberedSource) -> str:
-    """``[n] (AGENCY, Place, date) sentence``, with context sentences around it."""
-    d = source.hit.dispatch
-    header = ", ".join(x for x in (d.agency or d.source, d.place, d.published_at and d.published_at.isoformat()) if x)
-    before = " ".join(s.text for s in source.hit.context_before)
-    after = " ".join(s.text for s in source.hit.context_after)
-    text = source.hit.sentence.text
-    line = f"[{source.n}] ({header}) {text}" if header else f"[{source.n}] {text}"
-    if before or after:
-        line += f"\n    context: {before} «{text}» {after}".rstrip()
-    return line
+def _header(dispatch) -> str:
+    parts = (dispatch.agency or dispatch.source, dispatch.place,
+             dispatch.published_at and dispatch.published_at.isoformat())
+    return ", ".join(x for x in parts if x)
+
+
+def format_sources(sources: list[NumberedSource]) -> str:
+    """The sources block of the prompt: one group per dispatch (in order of its
+    best-ranked hit) under a single ``(AGENCY, Place, date)`` header, its
+    sentences in document order, each shown once. Hits carry their ``[n]``;
+    context sentences around them are shown as ``-`` lines, so the model reads
+    the passage but can cite only numbered sentences."""
+    groups: dict[str, list[NumberedSource]] = {}
+    for source in sources:
+        groups.setdefault(source.hit.dispatch.id, []).append(source)
+    blocks = []
+    for members in groups.values():
+        numbered = {s.hit.sentence.id: s.n for s in members}
+        shown = {}
+        for s in members:
+            for sentence in (*s.hit.context_before, s.hit.sentence, *s.hit.context_after):
+                shown.setdefault(sentence.id, sentence)
+        header = _header(members[0].hit.dispatch)
+        lines = [f"({header})"] if header else []
+        previous = None
+        for sentence in sorted(shown.values(), key=lambda x: x.index):
+            if previous is not None and sentence.index > previous + 1:
+                lines.append("- …")
+            n = numbered.get(sentence.id)
+            lines.append(f"[{n}] {sentence.text}" if n is not None else f"- {sentence.text}")
+            previous = sentence.index
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def build_messages(prompts_dir: Path, question: str, language: str, sources: list[NumberedSource]) -> list[Message]:
@@ -69,6 +91,6 @@ def build_messages(prompts_dir: Path, question: str, language: str, sources: lis
     words = wording(prompts_dir, language)
     system = PromptTemplate(system_t).format(**words)
     user = PromptTemplate(question_t).format(
-        sources="\n".join(format_source(s) for s in sources), question=question.strip(),
+        sources=format_sources(sources), question=question.strip(),
         language_name=words["language_name"])
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from assistant.llms.base import ChatBackend, Message
@@ -27,14 +28,17 @@ class QuestionRewriter:
         self._llm_provider = llm_provider
         self.max_tokens = max_tokens
 
-    def rewrite(self, question: str, history: Sequence[Message] | None) -> str | None:
+    def rewrite(self, question: str, history: Sequence[Message] | None,
+                model_turn: Callable[[], AbstractContextManager] = nullcontext) -> str | None:
         """The standalone question, or None when there is no history to resolve
-        against (or the model's reply is unusable)."""
+        against (or the model's reply is unusable). The model call runs inside
+        ``model_turn()`` (a server's exclusive model slot)."""
         turns = [m for m in (history or []) if m.get("role") in ("user", "assistant") and str(m.get("content", "")).strip()]
         if not turns or not question.strip():
             return None
         prompt = self.template.format(history=format_history(turns[-MAX_TURNS:]), question=question.strip())
-        reply = self._llm_provider().chat([{"role": "user", "content": prompt}], max_tokens=self.max_tokens)
+        with model_turn():
+            reply = self._llm_provider().chat([{"role": "user", "content": prompt}], max_tokens=self.max_tokens)
         rewritten = clean_reply(reply, question)
         if rewritten is None or missing_names(question, rewritten):
             # a small model sometimes drops the follow-up's subject: search with both questions instead

@@ -64,12 +64,12 @@ class ServerContext:
 
     def events(self, ticket: Ticket, question: str, filters: Filters | None = None, top_k: int | None = None,
                history: list[Message] | None = None) -> Iterator[dict[str, Any]]:
-        """Answer events (``rewrite``, ``delta``, ``citations``, ``final``) while
-        holding the model; failures become one ``error`` event with a readable
+        """Answer events (``rewrite``, ``delta``, ``citations``, ``final``),
+        holding the model only while it runs (retrieval and questions declined
+        before the model never wait for it); failures become one ``error`` event with a readable
         message and an HTTP-like status."""
         try:
-            with ticket.turn():
-                yield from self.assistant.ask_events(question, filters, top_k, history)
+            yield from self.assistant.ask_events(question, filters, top_k, history, model_turn=ticket.turn)
         except Busy as exc:
             yield {"event": "error", "status": 503, "message": str(exc), "retry_after": exc.retry_after}
         except LLMError as exc:

@@ -49,7 +49,8 @@ class ModelGate:
 
 
 class Ticket:
-    """A place in the queue; ``with ticket.turn():`` waits for and holds the model."""
+    """A place in the queue; ``with ticket.turn():`` waits for and holds the
+    model; ``release()`` leaves the queue."""
 
     def __init__(self, gate: ModelGate):
         self._gate = gate
@@ -57,15 +58,15 @@ class Ticket:
 
     @contextmanager
     def turn(self) -> Iterator[None]:
+        """Wait for the model (up to the gate's timeout) and hold it; may be
+        entered more than once (a rewrite, then the answer). The ticket stays
+        in the queue until ``release``."""
+        if not self._gate._slot.acquire(timeout=self._gate.wait_timeout_s):
+            raise Busy(f"The model stayed busy for {self._gate.wait_timeout_s:.0f} s; try again shortly.")
         try:
-            if not self._gate._slot.acquire(timeout=self._gate.wait_timeout_s):
-                raise Busy(f"The model stayed busy for {self._gate.wait_timeout_s:.0f} s; try again shortly.")
-            try:
-                yield
-            finally:
-                self._gate._slot.release()
+            yield
         finally:
-            self.release()
+            self._gate._slot.release()
 
     def release(self) -> None:
         """Leave the queue (idempotent; for callers that never take their turn)."""

@@ -167,6 +167,25 @@ def test_full_queue_is_503_with_retry_after(served_assistant):
         assert server.context.gate.in_use == 0
 
 
+def test_question_declined_before_the_model_does_not_wait_for_it(served_assistant):
+    """While another question holds the model, one that retrieval declines
+    (an empty date range) is answered at once instead of queueing behind it."""
+    from assistant.server.app import build_app
+
+    app = build_app(served_assistant, ui=False, server=ServerSettings(max_waiting=4, wait_timeout_s=30))
+    with LiveServer(app) as server:
+        holder = server.context.gate.ticket()
+        with holder.turn():  # the model is busy answering someone else
+            start = time.perf_counter()
+            r = httpx.post(f"{server.url}/api/ask", timeout=20, json={
+                "question": "Chi è Rutte?", "filters": {"since": "1990-01-01", "until": "1990-01-02"}})
+            waited = time.perf_counter() - start
+            assert r.status_code == 200 and r.json()["abstain_reason"] == "no_sources"
+            assert waited < 10, f"a declined question waited {waited:.1f} s for the model"
+        holder.release()
+        assert server.context.gate.in_use == 0
+
+
 def test_model_down_is_a_readable_503_within_bounded_time(tmp_path):
     """Ollama configured at a port where nothing listens: a clear 503, not a hang or a stack trace."""
     from assistant.core import Assistant

@@ -1,0 +1,47 @@
+"""The sources block of the prompt: one header per dispatch, every sentence
+shown once in document order, only hits numbered."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from assistant.model import Dispatch, Sentence, SentenceHit
+from assistant.prompting import NumberedSource, format_sources, number_sources
+
+
+def _sentences(doc: str, n: int) -> list[Sentence]:
+    return [Sentence(id=f"{doc}-s{i:03d}", doc_id=doc, index=i, text=f"{doc} frase {i}.",
+                     char_start=i * 20, char_end=i * 20 + 12) for i in range(n)]
+
+
+def _hit(dispatch: Dispatch, sentences: list[Sentence], i: int, neighbours: int = 1) -> SentenceHit:
+    return SentenceHit(sentence=sentences[i], dispatch=dispatch, score=1.0,
+                       context_before=sentences[max(0, i - neighbours):i],
+                       context_after=sentences[i + 1:i + 1 + neighbours])
+
+
+def test_overlapping_contexts_show_each_sentence_once_in_document_order():
+    a = Dispatch(id="a", agency="ANSA", place="Roma", published_at=date(2026, 3, 2), body="x")
+    b = Dispatch(id="b", agency="Reuters", place="London", body="y")
+    sa, sb = _sentences("a", 12), _sentences("b", 4)
+    # ranking: a/5, b/0, a/4, a/9 -> numbers 1..4
+    sources = number_sources([_hit(a, sa, 5), _hit(b, sb, 0), _hit(a, sa, 4), _hit(a, sa, 9)])
+    text = format_sources(sources)
+    blocks = text.split("\n\n")
+    assert blocks[0].splitlines() == [
+        "(ANSA, Roma, 2026-03-02)",
+        "- a frase 3.", "[3] a frase 4.", "[1] a frase 5.", "- a frase 6.",
+        "- …",
+        "- a frase 8.", "[4] a frase 9.", "- a frase 10.",
+    ]
+    assert blocks[1].splitlines() == ["(Reuters, London)", "[2] b frase 0.", "- b frase 1."]
+    for s in sa + sb:  # no sentence twice
+        assert text.count(s.text) <= 1
+
+
+def test_sources_without_context_or_header():
+    d = Dispatch(id="d", body="z")
+    sentences = _sentences("d", 3)
+    sources = [NumberedSource(1, SentenceHit(sentence=sentences[2], dispatch=d, score=1.0)),
+               NumberedSource(2, SentenceHit(sentence=sentences[0], dispatch=d, score=0.5))]
+    assert format_sources(sources).splitlines() == ["[2] d frase 0.", "- …", "[1] d frase 2."]
