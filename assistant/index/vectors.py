@@ -11,6 +11,9 @@ from assistant.index.catalog import date_int
 from assistant.model import Dispatch, Filters, Sentence
 from assistant.settings import IndexSettings
 
+#: rows per Chroma write (below its per-call cap of ~5,000)
+UPSERT_ROWS = 4000
+
 
 class VectorStoreError(RuntimeError):
     """The vector store cannot be reached or used; the message says how."""
@@ -51,21 +54,28 @@ class ChromaSentences:
                 f"The index at {self.location} was built with embedder '{stored}' but settings ask for "
                 f"'{embedder_name}'. Use another ASSISTANT_HOME (or collection prefix) or re-ingest into a new one.")
 
-    def upsert(self, dispatch: Dispatch, sentences: list[Sentence], vectors: np.ndarray) -> None:
-        """Write the vectors of one dispatch's sentences (idempotent)."""
-        meta = {
-            "doc_id": dispatch.id,
-            "lang": dispatch.language,
-            "source": (dispatch.source or "").lower(),
-            "agency": (dispatch.agency or "").lower(),
-            "date": date_int(dispatch.published_at),
-        }
-        self._collection.upsert(
-            ids=[s.id for s in sentences],
-            embeddings=vectors,
-            documents=[s.text for s in sentences],
-            metadatas=[{**meta, "idx": s.index} for s in sentences],
-        )
+    def upsert(self, batch: list[tuple[Dispatch, list[Sentence]]], vectors: np.ndarray) -> None:
+        """Write the vectors of several dispatches' sentences in one call
+        (idempotent); ``vectors`` has one row per sentence, in batch order."""
+        ids, documents, metadatas = [], [], []
+        for dispatch, sentences in batch:
+            meta = {
+                "doc_id": dispatch.id,
+                "lang": dispatch.language,
+                "source": (dispatch.source or "").lower(),
+                "agency": (dispatch.agency or "").lower(),
+                "date": date_int(dispatch.published_at),
+            }
+            for s in sentences:
+                ids.append(s.id)
+                documents.append(s.text)
+                metadatas.append({**meta, "idx": s.index})
+        if len(ids) != len(vectors):
+            raise ValueError(f"{len(ids)} sentences but {len(vectors)} vectors")
+        for start in range(0, len(ids), UPSERT_ROWS):  # Chroma caps rows per call
+            end = start + UPSERT_ROWS
+            self._collection.upsert(ids=ids[start:end], embeddings=vectors[start:end],
+                                    documents=documents[start:end], metadatas=metadatas[start:end])
 
     def delete_docs(self, doc_ids: list[str]) -> None:
         """Remove every vector of these dispatches."""

@@ -170,14 +170,10 @@ class IngestService:
         if replaced:
             self.vectors.delete_docs(replaced)
         vectors = embed_passages(self.embedder, [s.text for p in changed for s in p.sentences])
-        offset = 0
-        for p in changed:
-            n = len(p.sentences)
-            self.vectors.upsert(p.dispatch, p.sentences, vectors[offset:offset + n])
-            offset += n
+        self.vectors.upsert([(p.dispatch, p.sentences) for p in changed], vectors)
         self.catalog.write_dispatches(changed)
         report.dispatches_written += len(changed)
-        report.sentences_written += offset
+        report.sentences_written += len(vectors)
 
 
 def _size(path: Path) -> int:
