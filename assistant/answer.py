@@ -19,7 +19,8 @@ from assistant.index.lexical import fold
 from assistant.ingest.sentences import detect_language
 from assistant.llms.base import ChatBackend, LLMError
 from assistant.model import Answer, AnswerSentence, Filters, SentenceHit
-from assistant.prompting import NumberedSource, answer_language, build_messages, number_sources, wording
+from assistant.prompting import (NumberedSource, answer_language, build_messages, fit_context, number_sources,
+                                 wording)
 from assistant.retrieve import HybridRetriever, top_dense
 from assistant.settings import Settings
 from assistant.verify import VerifiedSentence, Verifier
@@ -65,8 +66,8 @@ class AnswerService:
                    reference_date: date | None = None,
                    model_turn: Callable[[], AbstractContextManager] = nullcontext) -> Iterator[Event]:
         """Answer a question as a stream of events: ``delta`` (answer text as
-        it is generated), ``citations`` (as soon as they are known) and
-        ``final`` (the complete Answer, identical to ``ask``). Relative dates
+        it is generated), ``citations`` (``provisional`` ones as soon as the
+        model names a source, then the verified ones) and ``final`` (the complete Answer, identical to ``ask``). Relative dates
         in the question ("ieri", "last week") count from ``reference_date``
         (default: the setting, else today) unless ``filters`` has dates. The
         model call runs inside ``model_turn()`` (a server's exclusive model slot)."""
@@ -96,19 +97,32 @@ class AnswerService:
 
         t = time.perf_counter()
         sources = number_sources(hits)
-        messages = build_messages(self.settings.prompts_dir, question, language, sources)
         follower = AnswerFieldStream()
         try:
             llm = self.llm
             base["backend"] = llm.description
-            timings["prompt"] = time.perf_counter() - t
+
+            def user_tokens(candidate: list[NumberedSource]) -> int:
+                return llm.count_tokens(build_messages(self.settings.prompts_dir, question, language,
+                                                       candidate)[1]["content"])
+
+            sources = fit_context(sources, self.settings.retrieval.context_max_tokens, user_tokens)
+            messages = build_messages(self.settings.prompts_dir, question, language, sources)
             context_tokens = llm.count_tokens(messages[1]["content"])
+            timings["prompt"] = time.perf_counter() - t
             t = time.perf_counter()
+            shown: list[int] = []
             with model_turn():
                 for piece in llm.stream(messages, schema=ANSWER_SCHEMA if llm.supports_schema else None):
                     if "first_token" not in timings:
                         timings["first_token"] = time.perf_counter() - started
                     delta = follower.feed(piece)
+                    cited = follower.cited()
+                    if cited != shown:  # sources as soon as the model names them, checked at the end
+                        shown = cited
+                        provisional, _ = resolve(cited, sources)
+                        yield {"event": "citations", "provisional": True,
+                               "citations": [c.model_dump(mode="json") for c in provisional]}
                     if delta:
                         yield {"event": "delta", "text": delta}
         except LLMError as exc:
@@ -125,7 +139,8 @@ class AnswerService:
         timings["total"] = time.perf_counter() - started
         answer.timings = timings
         if answer.citations:
-            yield {"event": "citations", "citations": [c.model_dump(mode="json") for c in answer.citations]}
+            yield {"event": "citations", "provisional": False,
+                   "citations": [c.model_dump(mode="json") for c in answer.citations]}
         yield {"event": "final", "answer": answer}
 
     def _abstain_before_model(self, hits: list[SentenceHit], language: str) -> str | None:

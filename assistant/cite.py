@@ -20,6 +20,7 @@ ANSWER_SCHEMA = {
     "required": ["citations", "answer"],
 }
 
+_CITATIONS_ARRAY = re.compile(r'"citations"\s*:\s*\[([^\]]*)\]')
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*(?:[-–,;]|and|e)\s*\d+)*)\s*\]")
 
 
@@ -112,8 +113,18 @@ class AnswerFieldStream:
 
     def __init__(self) -> None:
         self.raw = ""
+        self.text = ""  # the answer text decoded so far
         self._pos: int | None = None  # index in raw where the answer string's content starts
         self._done = False
+
+    def cited(self) -> list[int]:
+        """Source numbers cited so far: the ``citations`` array once it is
+        closed, then ``[n]`` markers complete in the answer text."""
+        numbers: list[int] = []
+        m = _CITATIONS_ARRAY.search(self.raw)
+        if m:
+            numbers = [int(x) for x in re.findall(r"-?\d+", m.group(1)) if int(x) > 0]
+        return _unique(numbers + strip_markers(self.text)[1])
 
     def feed(self, piece: str) -> str:
         """Add model output; return the newly decoded answer text."""
@@ -149,4 +160,6 @@ class AnswerFieldStream:
             out.append(ch)
             i += 1
         self._pos = i
-        return "".join(out)
+        decoded = "".join(out)
+        self.text += decoded
+        return decoded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -83,6 +84,24 @@ def format_sources(sources: list[NumberedSource]) -> str:
             previous = sentence.index
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def fit_context(sources: list[NumberedSource], max_tokens: int,
+                count: Callable[[list[NumberedSource]], int]) -> list[NumberedSource]:
+    """Leave out the context sentences of the lowest-ranked hits, one hit at a
+    time, until ``count(sources) <= max_tokens`` (0: no budget). Numbered hits
+    are never removed, so citations keep their meaning."""
+    if max_tokens <= 0 or count(sources) <= max_tokens:
+        return sources
+    fitted = list(sources)
+    for i in range(len(fitted) - 1, -1, -1):
+        hit = fitted[i].hit
+        if not (hit.context_before or hit.context_after):
+            continue
+        fitted[i] = NumberedSource(fitted[i].n, hit.model_copy(update={"context_before": [], "context_after": []}))
+        if count(fitted) <= max_tokens:
+            break
+    return fitted
 
 
 def build_messages(prompts_dir: Path, question: str, language: str, sources: list[NumberedSource]) -> list[Message]:

@@ -56,6 +56,15 @@ def test_streamed_answer_equals_blocking_answer(seed_assistant):
     blocking = seed_assistant.ask(question)
     assert final.answer == blocking.answer
     assert [c.sentence_id for c in final.citations] == [c.sentence_id for c in blocking.citations]
+    # the model's sources are shown as soon as it names them, before verification ends the stream
+    early = [e for e in events if e["event"] == "citations" and e["provisional"]]
+    assert early and events.index(early[0]) < len(events) - 1
+    given = {h["sentence_id"] for h in final.retrieved}
+    assert all(c["sentence_id"] in given for e in early for c in e["citations"])
+    last = [e for e in events if e["event"] == "citations"][-1]
+    if final.citations:
+        assert not last["provisional"]
+        assert [c["sentence_id"] for c in last["citations"]] == [c.sentence_id for c in final.citations]
 
 
 def test_cli_ask_json_shape(seed_assistant, monkeypatch):

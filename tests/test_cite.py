@@ -56,6 +56,16 @@ def test_resolve_drops_numbers_outside_the_sources_and_renumbers_by_first_use():
     assert [(c.n, c.sentence_id) for c in citations] == [(1, "d-s002"), (2, "d-s000")]
 
 
+def test_stream_knows_citations_as_soon_as_they_are_complete():
+    stream = AnswerFieldStream()
+    seen = []
+    for piece in ['{"citations": [2', ', 5', ']', ', "answer": "Rutte [', '3] parla', ' [1, 2]."}']:
+        stream.feed(piece)
+        seen.append(stream.cited())
+    assert seen == [[], [], [2, 5], [2, 5], [2, 5, 3], [2, 5, 3, 1]]
+    assert parse_reply(stream.raw).numbers == seen[-1]  # the same numbers as the final parse
+
+
 def test_answer_field_stream_follows_any_chunking():
     raw = json.dumps({"citations": [1], "answer": "Città \"già\" citata\nda Peskov — ü"}, ensure_ascii=True)
     for size in (1, 2, 3, 7, len(raw)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from assistant.model import Dispatch, Sentence, SentenceHit
-from assistant.prompting import NumberedSource, format_sources, number_sources
+from assistant.prompting import NumberedSource, fit_context, format_sources, number_sources
 
 
 def _sentences(doc: str, n: int) -> list[Sentence]:
@@ -45,3 +45,17 @@ def test_sources_without_context_or_header():
     sources = [NumberedSource(1, SentenceHit(sentence=sentences[2], dispatch=d, score=1.0)),
                NumberedSource(2, SentenceHit(sentence=sentences[0], dispatch=d, score=0.5))]
     assert format_sources(sources).splitlines() == ["[2] d frase 0.", "- …", "[1] d frase 2."]
+
+
+def test_fit_context_drops_context_of_lowest_ranked_hits_first():
+    a = Dispatch(id="a", body="x")
+    sa = _sentences("a", 30)
+    sources = number_sources([_hit(a, sa, 2), _hit(a, sa, 10), _hit(a, sa, 20)])
+    lines = lambda srcs: len(format_sources(srcs).splitlines())  # noqa: E731  (a stand-in token count)
+    assert lines(sources) == 11  # 3 x (hit + 2 neighbours) + 2 gap markers
+    fitted = fit_context(sources, 9, lines)
+    assert [bool(s.hit.context_before) for s in fitted] == [True, True, False]
+    assert [s.n for s in fitted] == [1, 2, 3] and [s.hit.sentence.id for s in fitted] == [s.hit.sentence.id for s in sources]
+    # never below the hits themselves, and no budget means no change
+    assert all(not s.hit.context_after for s in fit_context(sources, 1, lines))
+    assert fit_context(sources, 0, lines) is sources

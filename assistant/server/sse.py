@@ -17,7 +17,7 @@ def sse_event(name: str | None, data: Any) -> str:
 
 def answer_stream(events: Iterable[dict[str, Any]]) -> Iterator[str]:
     """Answer events as SSE: ``rewrite``, ``delta`` {text}, ``citations``
-    {citations}, then ``final`` (the ``Answer.public()`` JSON) or ``error``
+    {citations, provisional} (early ones, then the verified ones), then ``final`` (the ``Answer.public()`` JSON) or ``error``
     {status, message}."""
     for event in events:
         kind = event["event"]
