@@ -56,8 +56,11 @@ def test_follow_up_streamed_as_sse(client, served_assistant):
         pytest.fail(f"the follow-up was declined ({final['abstain_reason']}): {final}")
     deltas = [d["text"] for n, d in events if n == "delta"]
     assert len(deltas) >= 2 and "".join(deltas).strip()
-    assert names.index("citations") > max(i for i, n in enumerate(names) if n == "delta")
-    assert next(d for n, d in events if n == "citations")["citations"] == final["citations"]
+    cites = [(i, d) for i, (n, d) in enumerate(events) if n == "citations"]
+    assert cites and cites[0][1]["provisional"] is True  # the model's sources, before verification
+    last_i, last = cites[-1]
+    assert last["provisional"] is False and last["citations"] == final["citations"]
+    assert last_i > max(i for i, n in enumerate(names) if n == "delta")
     # the citations are real sentences of the index, and the answer is about Lavrov's words
     for c in final["citations"]:
         assert served_assistant.catalog.sentences([c["sentence_id"]])[c["sentence_id"]].text == c["text"]
