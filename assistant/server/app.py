@@ -15,6 +15,7 @@ from assistant.core import Assistant
 from assistant.server.api import build_api_router, healthz
 from assistant.server.auth import redact_keys, require_key, ui_login
 from assistant.server.context import ServerContext
+from assistant.server.docs import build_docs_router
 from assistant.server.embed import build_embed_router
 from assistant.server.openai_compat import build_openai_router
 from assistant.settings import ServerSettings, Settings
@@ -51,7 +52,8 @@ def build_app(assistant: Assistant | None = None, settings: Settings | None = No
     settings = assistant.settings.model_copy(update={"server": ctx.server})
     app = FastAPI(title="Dispatch Assistant", version="0.1.0",
                   description="Questions about news dispatches answered with citations to source sentences. "
-                              "When API keys are configured, send `Authorization: Bearer <key>`.")
+                              "When API keys are configured, send `Authorization: Bearer <key>`.",
+                  docs_url=None, redoc_url=None, openapi_url=None)  # served by build_docs_router, keyed
     app.state.context = ctx
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -62,6 +64,7 @@ def build_app(assistant: Assistant | None = None, settings: Settings | None = No
     app.include_router(build_api_router(settings), dependencies=keyed)
     app.include_router(build_openai_router(settings), dependencies=keyed)
     app.include_router(build_embed_router(), dependencies=keyed)
+    app.include_router(build_docs_router(), dependencies=keyed)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"], summary="Backends and index status")
 
     if ui:

@@ -9,6 +9,8 @@ import re
 
 from fastapi import HTTPException, Request
 
+#: pages opened by a browser, which take the key as ``?key=``
+KEY_IN_URL = ("/embed", "/docs", "/openapi.json")
 _KEY_PARAM = re.compile(r"([?&]key=)[^&\s]*")
 
 
@@ -18,12 +20,13 @@ def key_matches(candidate: str, keys: list[str]) -> bool:
 
 
 def presented_key(request: Request) -> str | None:
-    """The bearer token of a request (or ``?key=`` for pages opened in an iframe)."""
+    """The bearer token of a request (or ``?key=`` for pages a browser opens:
+    /embed in an iframe, the API docs)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    return request.query_params.get("key") if request.url.path == "/embed" else None
+    return request.query_params.get("key") if request.url.path in KEY_IN_URL else None
 
 
 def require_key(request: Request) -> None:

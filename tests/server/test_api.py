@@ -123,7 +123,7 @@ def test_api_keys(served_assistant):
     with LiveServer(app) as server:
         with httpx.Client(base_url=server.url) as c:
             assert c.get("/healthz").status_code == 200
-            for path in ("/api/dispatches", "/v1/models", "/embed"):
+            for path in ("/api/dispatches", "/v1/models", "/embed", "/docs", "/openapi.json"):
                 missing = c.get(path)
                 assert missing.status_code == 401, path
                 assert missing.headers["www-authenticate"] == "Bearer"
@@ -134,7 +134,11 @@ def test_api_keys(served_assistant):
                           files=[("files", ("a.txt", b"a", "text/plain"))]).status_code == 403
             assert c.get("/embed", params={"key": "k-one"}).status_code == 200
             assert c.get("/embed", params={"key": "wrong"}).status_code == 403
-            assert c.get("/api/dispatches", params={"key": "k-one"}).status_code == 401  # ?key= only for /embed
+            assert c.get("/api/dispatches", params={"key": "k-one"}).status_code == 401  # ?key= only for pages
+            page = c.get("/docs", params={"key": "k-one"})  # the docs page hands its key to the schema
+            assert page.status_code == 200 and "/openapi.json?key=k-one" in page.text
+            assert "/api/ask/stream" in c.get("/openapi.json", params={"key": "k-one"}).json()["paths"]
+            assert c.get("/openapi.json", params={"key": "nope"}).status_code == 403
 
 
 def test_cors_allowlist(served_assistant):
