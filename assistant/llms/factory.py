@@ -39,7 +39,7 @@ def build_llm(settings: Settings) -> ChatBackend:
         from assistant.llms.openai_backend import OpenAIBackend
 
         return OpenAIBackend(llm.openai_base_url, llm.openai_model, llm.openai_api_key, llm.max_tokens,
-                             llm.temperature, llm.timeout_s)
+                             llm.temperature, llm.timeout_s, llm.context_window)
     if backend == "llamacpp":
         from assistant.llms.bundled import bundled_model_path, verify_model_file
         from assistant.llms.llamacpp import LlamaCppBackend

@@ -147,3 +147,14 @@ def test_response_format_forms():
     assert response_format("json_schema", schema)["json_schema"]["schema"] == schema
     assert response_format("json_object", schema) == {"type": "json_object", "schema": schema}
     assert response_format("none", schema) is None
+
+
+def test_factory_passes_every_setting_to_the_openai_backend():
+    from assistant.llms import build_llm
+
+    settings = make_settings(Path("/nonexistent"), llm=LLMSettings(
+        backend="openai", openai_base_url="http://127.0.0.1:9/v1", openai_model="m", context_window=16384,
+        max_tokens=123, timeout_s=7))
+    backend = build_llm(settings)
+    assert isinstance(backend, OpenAIBackend)
+    assert backend._llm.context_window == 16384 and backend._llm.max_tokens == 123 and backend.timeout_s == 7
