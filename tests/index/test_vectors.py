@@ -38,3 +38,60 @@ def test_upsert_refuses_a_vector_count_mismatch(tmp_path):
     with pytest.raises(ValueError, match="3 sentences but 2 vectors"):
         store.upsert([_dispatch("a", 3)], np.zeros((2, 8), dtype=np.float32))
     assert store.count() == 0
+
+
+def _mixed_store(tmp_path) -> tuple[ChromaSentences, dict[str, np.ndarray], dict[str, Dispatch]]:
+    from datetime import date
+
+    rng = np.random.default_rng(1)
+    store = ChromaSentences(IndexSettings(), tmp_path, "test")
+    batch, owner = [], {}
+    specs = [("a", date(2026, 1, 5), "ANSA", "it"), ("b", date(2026, 2, 10), "Reuters", "en"),
+             ("c", None, "ANSA", "it"), ("d", date(2026, 2, 28), "AGI", "it"), ("e", date(2025, 12, 31), "Reuters", "en")]
+    for doc, day, agency, lang in specs:
+        d, sentences = _dispatch(doc, 6)
+        d = d.model_copy(update={"published_at": day, "agency": agency, "language": lang})
+        batch.append((d, sentences))
+        owner.update({s.id: d for s in sentences})
+    vecs = rng.normal(size=(30, 8)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    store.upsert(batch, vecs)
+    ids = [s.id for _, ss in batch for s in ss]
+    return store, dict(zip(ids, vecs)), owner
+
+
+def _expected(query, vectors, owner, filters, n):
+    from assistant.index.catalog import date_int
+
+    def ok(d):
+        day = date_int(d.published_at)
+        if filters.since and day < date_int(filters.since):
+            return False
+        if filters.until and not 1 <= day <= date_int(filters.until):
+            return False
+        if filters.sources and d.agency.lower() not in {s.lower() for s in filters.sources}:
+            return False
+        return not filters.languages or d.language in filters.languages
+    scored = sorted(((float(v @ query), i) for i, v in vectors.items() if ok(owner[i])), reverse=True)
+    return [i for _, i in scored[:n]]
+
+
+@pytest.mark.parametrize("filters", [
+    {"since": "2026-01-01"}, {"until": "2026-01-31"}, {"since": "2026-02-01", "until": "2026-02-28"},
+    {"sources": ["reuters"]}, {"languages": ["it"], "since": "2026-01-01"}, {"sources": ["AGI", "ansa"]},
+])
+@pytest.mark.parametrize("narrow", [False, True])
+def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeypatch, filters, narrow):
+    """Both ways of filtering (unfiltered neighbours filtered here, or Chroma's
+    own filter when too few pass) give the exact nearest matching sentences."""
+    from assistant.model import Filters
+
+    if narrow:  # look at only n unfiltered neighbours, so Chroma's filter has to take over
+        monkeypatch.setattr(vectors_module, "OVERFETCH", 1)
+        monkeypatch.setattr(vectors_module, "MIN_OVERFETCH", 1)
+    store, vectors, owner = _mixed_store(tmp_path)
+    f = Filters(**filters)
+    query = vectors[next(iter(vectors))] * 0.5 + vectors[list(vectors)[17]] * 0.5
+    query /= np.linalg.norm(query)
+    got = [i for i, _ in store.query(query, 5, f)]
+    assert got == _expected(query, vectors, owner, f, 5)
