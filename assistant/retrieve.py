@@ -35,7 +35,8 @@ class HybridRetriever:
         top_k = top_k or self.settings.top_k
         n = max(self.settings.candidates, top_k)
         query_vec = embed_query(self.embedder, question)
-        dense = self.vectors.query(query_vec, n, filters)
+        share = None if filters is None or filters.is_empty() else self.catalog.share_matching(filters)
+        dense = self.vectors.query(query_vec, n, filters, share)
         expression = query_expression(question)
         lexical = self.catalog.lexical_search(expression, n, filters) if expression else []
         cosines = dict(dense)

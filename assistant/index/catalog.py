@@ -237,6 +237,17 @@ class Catalog:
         return {r[0]: (r[1] or 0.0, r[2]) for r in self._rows(
             f"SELECT id, ingested_at, rowid FROM dispatches WHERE id IN ({marks})", ids)}
 
+    def share_matching(self, filters: Filters) -> float:
+        """The share of dispatches that pass the filters (1.0 without filters
+        or without dispatches): how selective a filtered search will be."""
+        where, params = _filter_sql(filters, alias="d")
+        if not where:
+            return 1.0
+        total = self._rows("SELECT COUNT(*) FROM dispatches")[0][0]
+        if not total:
+            return 1.0
+        return self._rows(f"SELECT COUNT(*) FROM dispatches d WHERE {' AND '.join(where)}", params)[0][0] / total
+
     def has_dated_dispatches(self) -> bool:
         """Whether any dispatch has a publication date."""
         return bool(self._rows("SELECT 1 FROM dispatches WHERE date_int > 0 LIMIT 1"))

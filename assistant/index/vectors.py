@@ -3,6 +3,7 @@ Chroma server (``host:port``), chosen by settings here and nowhere else."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ UPSERT_ROWS = 4000
 #: a filtered query first looks at this many times the wanted neighbours, unfiltered
 OVERFETCH = 8
 MIN_OVERFETCH = 200
+MAX_OVERFETCH = 1500
 
 
 class VectorStoreError(RuntimeError):
@@ -85,20 +87,23 @@ class ChromaSentences:
         for start in range(0, len(doc_ids), 200):
             self._collection.delete(where={"doc_id": {"$in": doc_ids[start:start + 200]}})
 
-    def query(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+    def query(self, vector: np.ndarray, n: int, filters: Filters | None = None,
+              share: float | None = None) -> list[tuple[str, float]]:
         """(sentence id, cosine similarity), best first.
 
-        With filters, the nearest ``OVERFETCH`` x n sentences are fetched
-        unfiltered and filtered here, which is much faster than Chroma's
-        filtered search on a large index; only when fewer than n of them pass
-        (a narrow date range, a rare source) does Chroma filter itself."""
+        With filters, enough nearest sentences to hold n that pass (judged by
+        ``share``, the expected share that passes; unknown = 1/``OVERFETCH``)
+        are fetched unfiltered and filtered here, which is much faster than
+        Chroma's filtered search on a large index. Chroma filters itself when
+        the filter is too selective for that (over ``MAX_OVERFETCH`` to fetch)
+        or when fewer than n of the fetched sentences pass."""
         count = self.count()
-        if count == 0:
+        if count == 0 or share == 0:
             return []
         filters = filters or Filters()
         where = _where(filters)
-        if where is not None:
-            wide = min(count, max(n * OVERFETCH, MIN_OVERFETCH))
+        wide = min(count, max(MIN_OVERFETCH, math.ceil(n * (1.5 / share if share else OVERFETCH))))
+        if where is not None and wide <= MAX_OVERFETCH:
             result = self._collection.query(query_embeddings=[vector], n_results=wide,
                                             include=["distances", "metadatas"])
             kept = [(i, 1.0 - d) for i, d, meta in zip(result["ids"][0], result["distances"][0],

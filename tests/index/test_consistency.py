@@ -122,3 +122,27 @@ def test_index_survives_a_restart(tmp_path, feed):
     assert _lexical(reopened, "grano duro") == ["grano-s000"]
     assert [(h.sentence.id, round(h.score, 6)) for h in reopened.retrieve(question, top_k=4)] == hits_before
     assert reopened.ingest([feed], progress=False).files_unchanged == 1
+
+
+def test_share_matching_counts_dispatches_passing_the_filters(tmp_path):
+    from datetime import date
+
+    from assistant.model import Filters
+
+    helper = Assistant(make_settings(tmp_path / "home"))
+    catalog = helper.catalog
+    assert catalog.share_matching(Filters(since=date(2026, 1, 1))) == 1.0  # empty catalog
+    from assistant.ingest.parse import parse_record
+    from assistant.ingest.readers import RawRecord
+
+    for i, (day, agency) in enumerate([(date(2026, 1, 5), "ANSA"), (date(2026, 2, 5), "AGI"), (None, "ANSA"),
+                                       (date(2026, 2, 20), "ANSA")]):
+        parsed = parse_record(RawRecord(origin=f"t{i}", fields={
+            "id": f"d{i}", "body": "Testo di prova. Seconda frase.", "agency": agency,
+            "published_at": day.isoformat() if day else None}))
+        catalog.write_dispatches([parsed])
+    assert catalog.share_matching(Filters()) == 1.0
+    assert catalog.share_matching(Filters(since=date(2026, 2, 1))) == 0.5
+    assert catalog.share_matching(Filters(until=date(2026, 1, 31))) == 0.25  # undated never passes a range
+    assert catalog.share_matching(Filters(sources=["ansa"], since=date(2026, 1, 1))) == 0.5
+    assert catalog.share_matching(Filters(since=date(2030, 1, 1))) == 0.0

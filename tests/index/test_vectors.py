@@ -81,7 +81,8 @@ def _expected(query, vectors, owner, filters, n):
     {"sources": ["reuters"]}, {"languages": ["it"], "since": "2026-01-01"}, {"sources": ["AGI", "ansa"]},
 ])
 @pytest.mark.parametrize("narrow", [False, True])
-def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeypatch, filters, narrow):
+@pytest.mark.parametrize("share", [None, 1.0, 0.001])
+def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeypatch, filters, narrow, share):
     """Both ways of filtering (unfiltered neighbours filtered here, or Chroma's
     own filter when too few pass) give the exact nearest matching sentences."""
     from assistant.model import Filters
@@ -93,5 +94,6 @@ def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeyp
     f = Filters(**filters)
     query = vectors[next(iter(vectors))] * 0.5 + vectors[list(vectors)[17]] * 0.5
     query /= np.linalg.norm(query)
-    got = [i for i, _ in store.query(query, 5, f)]
+    got = [i for i, _ in store.query(query, 5, f, share)]
     assert got == _expected(query, vectors, owner, f, 5)
+    assert store.query(query, 5, f, 0.0) == []  # nothing passes the filters
