@@ -97,21 +97,22 @@ class ChromaSentences:
         Chroma's filtered search on a large index. Chroma filters itself when
         the filter is too selective for that (over ``MAX_OVERFETCH`` to fetch)
         or when fewer than n of the fetched sentences pass."""
-        count = self.count()
-        if count == 0 or share == 0:
+        if share == 0:
             return []
         filters = filters or Filters()
         where = _where(filters)
-        wide = min(count, max(MIN_OVERFETCH, math.ceil(n * (1.5 / share if share else OVERFETCH))))
+        # no count() first: it costs more than the search on a large index, and a
+        # search asking for more neighbours than exist simply returns them all
+        wide = max(MIN_OVERFETCH, math.ceil(n * (1.5 / share if share else OVERFETCH)))
         if where is not None and wide <= MAX_OVERFETCH:
             result = self._collection.query(query_embeddings=[vector], n_results=wide,
                                             include=["distances", "metadatas"])
-            kept = [(i, 1.0 - d) for i, d, meta in zip(result["ids"][0], result["distances"][0],
-                                                       result["metadatas"][0]) if _passes(meta or {}, filters)]
-            if len(kept) >= n or wide == count:
+            ids = result["ids"][0]
+            kept = [(i, 1.0 - d) for i, d, meta in zip(ids, result["distances"][0], result["metadatas"][0])
+                    if _passes(meta or {}, filters)]
+            if len(kept) >= n or len(ids) < wide:  # enough, or every sentence was looked at
                 return kept[:n]
-        result = self._collection.query(query_embeddings=[vector], n_results=min(n, count), where=where,
-                                        include=["distances"])
+        result = self._collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def similarities(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:

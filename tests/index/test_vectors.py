@@ -97,3 +97,14 @@ def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeyp
     got = [i for i, _ in store.query(query, 5, f, share)]
     assert got == _expected(query, vectors, owner, f, 5)
     assert store.query(query, 5, f, 0.0) == []  # nothing passes the filters
+
+
+def test_queries_on_an_empty_store_or_beyond_its_size(tmp_path):
+    from assistant.model import Filters
+
+    store = ChromaSentences(IndexSettings(), tmp_path, "test")
+    q = np.ones(8, dtype=np.float32) / np.sqrt(8)
+    assert store.query(q, 5) == [] and store.query(q, 5, Filters(languages=["it"])) == []
+    store.upsert([_dispatch("a", 3)], np.eye(3, 8, dtype=np.float32))
+    assert len(store.query(q, 50)) == 3  # more asked than stored: all of them
+    assert len(store.query(q, 50, Filters(languages=["it"]))) == 3
