@@ -59,29 +59,31 @@ def _header(dispatch) -> str:
 
 def format_sources(sources: list[NumberedSource]) -> str:
     """The sources block of the prompt: one group per dispatch (in order of its
-    best-ranked hit) under a single ``(AGENCY, Place, date)`` header, its
-    sentences in document order, each shown once. Hits carry their ``[n]``;
-    context sentences around them are shown as ``-`` lines, so the model reads
-    the passage but can cite only numbered sentences."""
+    best-ranked hit) under a single ``(AGENCY, Place, date)`` header; within it
+    each hit in ranking order, as ``[n]``, with its context sentences around it
+    as ``-`` lines. Every sentence is shown once, so hits of one dispatch do not
+    repeat each other's context; the model reads the passage but can cite only
+    numbered sentences."""
     groups: dict[str, list[NumberedSource]] = {}
-    for source in sources:
+    for source in sorted(sources, key=lambda s: s.n):
         groups.setdefault(source.hit.dispatch.id, []).append(source)
     blocks = []
     for members in groups.values():
-        numbered = {s.hit.sentence.id: s.n for s in members}
-        shown = {}
-        for s in members:
-            for sentence in (*s.hit.context_before, s.hit.sentence, *s.hit.context_after):
-                shown.setdefault(sentence.id, sentence)
+        numbered = {s.hit.sentence.id for s in members}
+        shown: set[str] = set()
         header = _header(members[0].hit.dispatch)
         lines = [f"({header})"] if header else []
-        previous = None
-        for sentence in sorted(shown.values(), key=lambda x: x.index):
-            if previous is not None and sentence.index > previous + 1:
-                lines.append("- …")
-            n = numbered.get(sentence.id)
-            lines.append(f"[{n}] {sentence.text}" if n is not None else f"- {sentence.text}")
-            previous = sentence.index
+        for s in members:
+            for sentence in s.hit.context_before:
+                if sentence.id not in shown and sentence.id not in numbered:
+                    shown.add(sentence.id)
+                    lines.append(f"- {sentence.text}")
+            shown.add(s.hit.sentence.id)
+            lines.append(f"[{s.n}] {s.hit.sentence.text}")
+            for sentence in s.hit.context_after:
+                if sentence.id not in shown and sentence.id not in numbered:
+                    shown.add(sentence.id)
+                    lines.append(f"- {sentence.text}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
@@ -94,7 +96,8 @@ def fit_context(sources: list[NumberedSource], max_tokens: int,
     if max_tokens <= 0 or count(sources) <= max_tokens:
         return sources
     fitted = list(sources)
-    for i in range(len(fitted) - 1, -1, -1):
+    lowest_first = sorted(range(len(fitted)), key=lambda i: (fitted[i].hit.score, -i))
+    for i in lowest_first:
         hit = fitted[i].hit
         if not (hit.context_before or hit.context_after):
             continue

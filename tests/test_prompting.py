@@ -20,18 +20,19 @@ def _hit(dispatch: Dispatch, sentences: list[Sentence], i: int, neighbours: int 
                        context_after=sentences[i + 1:i + 1 + neighbours])
 
 
-def test_overlapping_contexts_show_each_sentence_once_in_document_order():
+def test_overlapping_contexts_show_each_sentence_once():
     a = Dispatch(id="a", agency="ANSA", place="Roma", published_at=date(2026, 3, 2), body="x")
     b = Dispatch(id="b", agency="Reuters", place="London", body="y")
     sa, sb = _sentences("a", 12), _sentences("b", 4)
-    # ranking: a/5, b/0, a/4, a/9 -> numbers 1..4
+    # ranking: a/5, b/0, a/4, a/9 -> numbers 1..4 in that order
     sources = number_sources([_hit(a, sa, 5), _hit(b, sb, 0), _hit(a, sa, 4), _hit(a, sa, 9)])
+    assert [s.hit.sentence.id for s in sources] == ["a-s005", "b-s000", "a-s004", "a-s009"]
     text = format_sources(sources)
     blocks = text.split("\n\n")
     assert blocks[0].splitlines() == [
         "(ANSA, Roma, 2026-03-02)",
-        "- a frase 3.", "[3] a frase 4.", "[1] a frase 5.", "- a frase 6.",
-        "- …",
+        "[1] a frase 5.", "- a frase 6.",      # a/4 is a hit itself, so not repeated as context
+        "- a frase 3.", "[3] a frase 4.",
         "- a frase 8.", "[4] a frase 9.", "- a frase 10.",
     ]
     assert blocks[1].splitlines() == ["(Reuters, London)", "[2] b frase 0.", "- b frase 1."]
@@ -44,17 +45,21 @@ def test_sources_without_context_or_header():
     sentences = _sentences("d", 3)
     sources = [NumberedSource(1, SentenceHit(sentence=sentences[2], dispatch=d, score=1.0)),
                NumberedSource(2, SentenceHit(sentence=sentences[0], dispatch=d, score=0.5))]
-    assert format_sources(sources).splitlines() == ["[2] d frase 0.", "- …", "[1] d frase 2."]
+    assert format_sources(sources).splitlines() == ["[1] d frase 2.", "[2] d frase 0."]
 
 
 def test_fit_context_drops_context_of_lowest_ranked_hits_first():
     a = Dispatch(id="a", body="x")
     sa = _sentences("a", 30)
-    sources = number_sources([_hit(a, sa, 2), _hit(a, sa, 10), _hit(a, sa, 20)])
+    hits = [_hit(a, sa, 2), _hit(a, sa, 10), _hit(a, sa, 20)]
+    for hit, score in zip(hits, (0.5, 0.9, 0.7)):
+        hit.score = score
+    sources = number_sources(hits)
     lines = lambda srcs: len(format_sources(srcs).splitlines())  # noqa: E731  (a stand-in token count)
-    assert lines(sources) == 11  # 3 x (hit + 2 neighbours) + 2 gap markers
-    fitted = fit_context(sources, 9, lines)
-    assert [bool(s.hit.context_before) for s in fitted] == [True, True, False]
+    assert lines(sources) == 9  # 3 x (hit + 2 neighbours)
+    fitted = fit_context(sources, 7, lines)
+    assert [bool(s.hit.context_before) for s in fitted] == [False, True, True]  # the 0.5 hit lost its context
+    assert [bool(s.hit.context_before) for s in fit_context(sources, 5, lines)] == [False, True, False]
     assert [s.n for s in fitted] == [1, 2, 3] and [s.hit.sentence.id for s in fitted] == [s.hit.sentence.id for s in sources]
     # never below the hits themselves, and no budget means no change
     assert all(not s.hit.context_after for s in fit_context(sources, 1, lines))

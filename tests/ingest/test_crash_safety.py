@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 HOOKED = [
     (1, "Catalog.mark_pending:after:1"),            # pending marked, nothing written yet
     (1, "pipeline.embed_passages:before:3"),        # between files, while embedding
-    (1, "ChromaSentences.upsert:after:13"),         # vectors of part of a batch, no catalog rows
+    (1, "ChromaSentences.upsert:after:4"),          # a batch's vectors written, its catalog rows not
     (1, "Catalog.write_dispatches:after:5"),        # catalog rows written, file not recorded
     (1, "Catalog.record_file:after:9"),             # a file recorded, the next one not started
     (2, "ChromaSentences.delete_docs:after:1"),     # old vectors of replaced dispatches gone, new not written
