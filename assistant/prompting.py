@@ -74,23 +74,19 @@ def format_sources(sources: list[NumberedSource]) -> str:
         header = _header(members[0].hit.dispatch)
         lines = [f"({header})"] if header else []
         for s in members:
-            for sentence in s.hit.context_before:
-                if sentence.id not in shown and sentence.id not in numbered:
-                    shown.add(sentence.id)
+            for sentence in (*s.hit.context_before, s.hit.sentence, *s.hit.context_after):
+                if sentence.id == s.hit.sentence.id:
+                    lines.append(f"[{s.n}] {sentence.text}")
+                elif sentence.id not in shown and sentence.id not in numbered:
                     lines.append(f"- {sentence.text}")
-            shown.add(s.hit.sentence.id)
-            lines.append(f"[{s.n}] {s.hit.sentence.text}")
-            for sentence in s.hit.context_after:
-                if sentence.id not in shown and sentence.id not in numbered:
-                    shown.add(sentence.id)
-                    lines.append(f"- {sentence.text}")
+                shown.add(sentence.id)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
 
 def fit_context(sources: list[NumberedSource], max_tokens: int,
                 count: Callable[[list[NumberedSource]], int]) -> list[NumberedSource]:
-    """Leave out the context sentences of the lowest-ranked hits, one hit at a
+    """Leave out the context sentences of the lowest-scored hits, one hit at a
     time, until ``count(sources) <= max_tokens`` (0: no budget). Numbered hits
     are never removed, so citations keep their meaning."""
     if max_tokens <= 0 or count(sources) <= max_tokens:

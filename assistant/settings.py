@@ -75,7 +75,7 @@ class RetrievalSettings(BaseModel):
     context_neighbours: int = Field(1, description="Sentences of context on each side of a hit.")
     context_max_tokens: int = Field(
         900, description="Budget for the question message given to the model: context sentences of the "
-        "lowest-ranked hits are left out until it fits (hits themselves always stay); 0 = no budget.")
+        "lowest-scored hits are left out until it fits (hits themselves always stay); 0 = no budget.")
     # Minimum top dense cosine for an answer, per question language; below it the
     # assistant declines. Calibrated on 150 SQuAD-it / 150 SQuAD-en-it dev questions
     # (gold article included vs removed): <= 5% false declines, 69% / 73% declines.

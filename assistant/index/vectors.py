@@ -109,7 +109,7 @@ class ChromaSentences:
                                             include=["distances", "metadatas"])
             ids = result["ids"][0]
             kept = [(i, 1.0 - d) for i, d, meta in zip(ids, result["distances"][0], result["metadatas"][0])
-                    if _passes(meta or {}, filters)]
+                    if _matches(meta or {}, where)]
             if len(kept) >= n or len(ids) < wide:  # enough, or every sentence was looked at
                 return kept[:n]
         result = self._collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
@@ -132,18 +132,27 @@ class ChromaSentences:
         return self._collection.count()
 
 
-def _passes(meta: dict, filters: Filters) -> bool:
-    """The test of ``_where`` applied to one sentence's metadata."""
-    day = meta.get("date") or 0
-    if filters.since and day < date_int(filters.since):
-        return False
-    if filters.until and not 1 <= day <= date_int(filters.until):
-        return False
-    if filters.sources:
-        low = {s.lower() for s in filters.sources}
-        if meta.get("source") not in low and meta.get("agency") not in low:
+def _matches(meta: dict, where: dict) -> bool:
+    """Whether one sentence's metadata satisfies a ``where`` clause as
+    ``_where`` builds it ($and, $or, $in, $gte, $lte), the way Chroma would."""
+    for key, condition in where.items():
+        if key == "$and":
+            ok = all(_matches(meta, c) for c in condition)
+        elif key == "$or":
+            ok = any(_matches(meta, c) for c in condition)
+        else:
+            value = meta.get(key)
+            ok = all(_OPERATORS[op](value, arg) for op, arg in condition.items())
+        if not ok:
             return False
-    return not filters.languages or meta.get("lang") in filters.languages
+    return True
+
+
+_OPERATORS = {
+    "$in": lambda value, arg: value in arg,
+    "$gte": lambda value, arg: value is not None and value >= arg,
+    "$lte": lambda value, arg: value is not None and value <= arg,
+}
 
 
 def _where(filters: Filters) -> dict | None:
