@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from assistant.fusion import fusion_weights, neighbour_ids, relative_fusion, windowed, with_document_boost
+from assistant.fusion import (fusion_weights, neighbour_ids, relative_fusion, windowed, with_document_boost,
+                              with_document_scores)
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query
 from assistant.index.lexical import query_expression
@@ -38,15 +39,18 @@ class HybridRetriever:
         share = None if filters is None or filters.is_empty() else self.catalog.share_matching(filters)
         dense = self.vectors.query(query_vec, n, filters, share)
         expression = query_expression(question)
+        weights = fusion_weights(language, Counter(self.catalog.language_counts()))
         lexical = self.catalog.lexical_search(expression, n, filters) if expression else []
+        documents = (self.catalog.lexical_document_search(expression, n, filters)
+                     if expression and weights.document_lexical else [])
         cosines = dict(dense)
         # one look-up for the cosines of lexical-only hits and of the dense hits' neighbours
         wanted = {i for i, _ in lexical} | {n for i in cosines for n in neighbour_ids(i) if n}
         known = {**self.vectors.similarities(query_vec, sorted(wanted - cosines.keys())), **cosines}
         dense_side = with_document_boost(windowed(cosines, known, self.settings.sentence_window),
                                          self.settings.document_boost)
-        weights = fusion_weights(language, Counter(self.catalog.language_counts()))
-        fused = relative_fusion([(dense_side, weights.dense), (dict(lexical), weights.lexical)])
+        fused = with_document_scores(relative_fusion([(dense_side, weights.dense), (dict(lexical), weights.lexical)]),
+                                     dict(documents), weights.document_lexical)
         pool = max(top_k, self.settings.rerank_candidates) if self.reranker else top_k
         ranked = sorted(fused, key=lambda i: (fused[i], known.get(i, 0.0)), reverse=True)[:2 * pool + 10]
         sentences = self.catalog.sentences(ranked)

@@ -11,7 +11,8 @@ import pytest
 from assistant.core import Assistant
 from assistant.model import Dispatch, Filters
 from assistant.near_duplicates import newest_versions, resemblance, shingles
-from assistant.fusion import fusion_weights, min_max, relative_fusion, windowed, with_document_boost
+from assistant.fusion import (fusion_weights, min_max, relative_fusion, windowed, with_document_boost,
+                              with_document_scores)
 from assistant.settings import RetrievalSettings
 from tests.conftest import make_settings
 
@@ -81,10 +82,21 @@ def test_sentence_scores_borrow_from_neighbours_and_their_dispatch():
     assert boosted == pytest.approx({"a-s000": 1.8, "a-s003": 1.5, "b-s000": 1.4})
 
 
+def test_dispatch_level_lexical_score_lifts_every_sentence_of_the_dispatch():
+    fused = {"a-s000": 1.0, "a-s004": 0.3, "b-s000": 0.6, "c-s002": 0.5}
+    documents = {"b": 20.0, "c": 12.0, "z": 4.0}  # z has no candidate sentence: nothing to lift
+    lifted = with_document_scores(fused, documents, 0.7)
+    assert lifted == pytest.approx({"a-s000": 1.0, "a-s004": 0.3, "b-s000": 0.6 + 0.7, "c-s002": 0.5 + 0.7 * 0.5})
+    assert sorted(lifted, key=lifted.get, reverse=True)[:2] == ["b-s000", "a-s000"]
+    assert with_document_scores(fused, documents, 0.0) == fused
+
+
 def test_fusion_weights_follow_question_and_corpus_languages():
     italian = Counter({"it": 100})
     assert fusion_weights("it", italian).lexical == pytest.approx(0.7)
     assert fusion_weights("en", italian).lexical == pytest.approx(0.1)  # English words rarely match Italian text
+    assert fusion_weights("it", italian).document_lexical == pytest.approx(0.7)
+    assert fusion_weights("en", italian).document_lexical == 0.0
     mixed = Counter({"it": 50, "en": 50})
     assert fusion_weights("en", mixed).lexical == pytest.approx(0.4)
     assert fusion_weights("it", mixed).lexical == fusion_weights("en", mixed).lexical

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, se
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, started_at REAL);
 CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(terms, sentence_id UNINDEXED, doc_id UNINDEXED);
+CREATE VIRTUAL TABLE IF NOT EXISTS lexical_docs USING fts5(terms, doc_id UNINDEXED);
 """
 _DISPATCH_COLUMNS = "id, title, agency, place, published_at, language, source, url, body, origin, content_hash"
 
@@ -53,6 +54,7 @@ class Catalog:
         self._lock = threading.RLock()
         with self._lock:
             self._db.executescript(_SCHEMA)
+        self._fill_document_terms()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -150,10 +152,12 @@ class Catalog:
                     "INSERT INTO sentences(id, doc_id, idx, text, char_start, char_end) VALUES (?,?,?,?,?,?)",
                     [(s.id, s.doc_id, s.index, s.text, s.char_start, s.char_end) for s in p.sentences],
                 )
+                terms = [index_terms(s.text, d.language) for s in p.sentences]
                 db.executemany(
                     "INSERT INTO lexical(terms, sentence_id, doc_id) VALUES (?,?,?)",
-                    [(index_terms(s.text, d.language), s.id, s.doc_id) for s in p.sentences],
+                    [(t, s.id, s.doc_id) for t, s in zip(terms, p.sentences)],
                 )
+                db.execute("INSERT INTO lexical_docs(terms, doc_id) VALUES (?,?)", (" ".join(terms), d.id))
                 db.executemany(
                     "INSERT INTO chunks(id, doc_id, sentence_ids, text) VALUES (?,?,?,?)",
                     [(c.id, c.doc_id, json.dumps(c.sentence_ids), c.text) for c in p.chunks],
@@ -169,7 +173,7 @@ class Catalog:
     def _delete(db: sqlite3.Connection, doc_ids: list[str]) -> None:
         rows = [(d,) for d in doc_ids]
         for table, column in (("dispatches", "id"), ("sentences", "doc_id"), ("chunks", "doc_id"),
-                              ("lexical", "doc_id")):
+                              ("lexical", "doc_id"), ("lexical_docs", "doc_id")):
             db.executemany(f"DELETE FROM {table} WHERE {column}=?", rows)
 
     def dispatch(self, doc_id: str) -> Dispatch | None:
@@ -227,6 +231,28 @@ class Catalog:
             f"SELECT lexical.sentence_id AS id, -bm25(lexical) AS score FROM lexical {join} "
             f"WHERE lexical MATCH ? {clause} ORDER BY bm25(lexical) LIMIT ?", [expression, *params, limit])
         return [(r["id"], r["score"]) for r in rows]
+
+    def lexical_document_search(self, expression: str, limit: int,
+                                filters: Filters | None = None) -> list[tuple[str, float]]:
+        """BM25 over each dispatch's stemmed terms as one text: (dispatch id,
+        score), best first (score = -bm25). Words of a question spread over
+        several sentences of one dispatch count together here."""
+        where, params = _filter_sql(filters or Filters(), alias="d")
+        join = "JOIN dispatches d ON d.id = lexical_docs.doc_id" if where else ""
+        clause = f"AND {' AND '.join(where)}" if where else ""
+        rows = self._rows(
+            f"SELECT lexical_docs.doc_id AS id, -bm25(lexical_docs) AS score FROM lexical_docs {join} "
+            f"WHERE lexical_docs MATCH ? {clause} ORDER BY bm25(lexical_docs) LIMIT ?", [expression, *params, limit])
+        return [(r["id"], r["score"]) for r in rows]
+
+    def _fill_document_terms(self) -> None:
+        """Build the per-dispatch lexical table from the sentence terms when a
+        catalog written before it existed has dispatches but no rows there."""
+        if self._rows("SELECT 1 FROM lexical_docs LIMIT 1") or not self._rows("SELECT 1 FROM lexical LIMIT 1"):
+            return
+        with self.transaction() as db:
+            db.execute("INSERT INTO lexical_docs(terms, doc_id) SELECT group_concat(terms, ' '), doc_id "
+                       "FROM (SELECT terms, doc_id FROM lexical ORDER BY doc_id, sentence_id) GROUP BY doc_id")
 
     def ingest_order(self, doc_ids: Iterable[str]) -> dict[str, tuple[float, int]]:
         """(ingested_at, rowid) of each dispatch: larger means written later."""

@@ -34,12 +34,17 @@ def _ids(helper: Assistant) -> dict[str, list[str]]:
     lexical = [r[0] for r in db._rows("SELECT sentence_id FROM lexical")]
     docs = [r[0] for r in db._rows("SELECT id FROM dispatches")]
     vectors = helper.vectors.ids_of(docs + ["m4", "grano", "port"])
+    lexical_docs = [r[0] for r in db._rows("SELECT doc_id FROM lexical_docs")]
     return {"catalog": sorted(catalog), "lexical": sorted(lexical), "vectors": sorted(vectors),
-            "total_vectors": helper.vectors.count()}
+            "total_vectors": helper.vectors.count(), "docs": sorted(docs), "lexical_docs": sorted(lexical_docs)}
 
 
 def _lexical(helper: Assistant, text: str) -> list[str]:
     return [i for i, _ in helper.catalog.lexical_search(query_expression(text), 20)]
+
+
+def _lexical_docs(helper: Assistant, text: str) -> list[str]:
+    return [i for i, _ in helper.catalog.lexical_document_search(query_expression(text), 20)]
 
 
 def _assert_in_step(helper: Assistant) -> list[str]:
@@ -47,6 +52,7 @@ def _assert_in_step(helper: Assistant) -> list[str]:
     assert ids["catalog"] == ids["lexical"] == ids["vectors"], ids
     assert ids["total_vectors"] == len(ids["catalog"])  # no vector without a catalog sentence
     assert len(set(ids["lexical"])) == len(ids["lexical"])  # no sentence indexed twice
+    assert ids["lexical_docs"] == ids["docs"]  # one dispatch-level lexical row per dispatch
     return ids["catalog"]
 
 
@@ -86,7 +92,9 @@ def test_replaced_dispatch_leaves_no_stale_terms_or_vectors(tmp_path, feed):
     ids = _assert_in_step(helper)
     assert [i for i in ids if i.startswith("m4-")] == ["m4-s000", "m4-s001", "m4-s002"]
     assert _lexical(helper, "San Babila") == []  # the old sentence's terms are gone
+    assert _lexical_docs(helper, "San Babila") == []
     assert _lexical(helper, "Linate") == ["m4-s001"]
+    assert _lexical_docs(helper, "Linate biglietto") == ["m4"]  # words of two sentences, one dispatch
     assert helper.catalog.sentences(["m4-s001"])["m4-s001"].text.startswith("La prima corsa")
     # the vector under the reused id is the new sentence's, not the old one's
     new, old = embed_passages(helper.embedder, ["La prima corsa parte da Linate alle sei.",
@@ -104,6 +112,7 @@ def test_removed_dispatch_leaves_every_store(tmp_path, feed):
     ids = _assert_in_step(helper)
     assert not [i for i in ids if i.startswith("port-")]
     assert _lexical(helper, "Genoa port storm") == []
+    assert _lexical_docs(helper, "Genoa port storm") == []
     assert all(h.sentence.doc_id != "port" for h in helper.retrieve("When did the port of Genoa reopen?", top_k=6))
 
 
@@ -146,3 +155,19 @@ def test_share_matching_counts_dispatches_passing_the_filters(tmp_path):
     assert catalog.share_matching(Filters(until=date(2026, 1, 31))) == 0.25  # undated never passes a range
     assert catalog.share_matching(Filters(sources=["ansa"], since=date(2026, 1, 1))) == 0.5
     assert catalog.share_matching(Filters(since=date(2030, 1, 1))) == 0.0
+
+
+def test_catalog_from_before_the_dispatch_level_table_gets_it_on_open(tmp_path, feed):
+    home = tmp_path / "home"
+    helper = Assistant(make_settings(home))
+    helper.ingest([feed], progress=False)
+    expected = {r[0]: r[1] for r in helper.catalog._rows("SELECT doc_id, terms FROM lexical_docs")}
+    with helper.catalog.transaction() as db:  # as a catalog written before the table existed
+        db.execute("DELETE FROM lexical_docs")
+    helper.catalog.close()
+
+    reopened = Assistant(make_settings(home))
+    _assert_in_step(reopened)
+    rebuilt = {r[0]: r[1] for r in reopened.catalog._rows("SELECT doc_id, terms FROM lexical_docs")}
+    assert rebuilt == expected  # the same terms, in sentence order
+    assert _lexical_docs(reopened, "grano duro") == ["grano"]
