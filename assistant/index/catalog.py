@@ -224,25 +224,24 @@ class Catalog:
     def lexical_search(self, expression: str, limit: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """BM25 over stemmed sentence terms: (sentence id, score), best first
         (score = -bm25, larger is better)."""
-        where, params = _filter_sql(filters or Filters(), alias="d")
-        join = "JOIN dispatches d ON d.id = lexical.doc_id" if where else ""
-        clause = f"AND {' AND '.join(where)}" if where else ""
-        rows = self._rows(
-            f"SELECT lexical.sentence_id AS id, -bm25(lexical) AS score FROM lexical {join} "
-            f"WHERE lexical MATCH ? {clause} ORDER BY bm25(lexical) LIMIT ?", [expression, *params, limit])
-        return [(r["id"], r["score"]) for r in rows]
+        return self._bm25("lexical", "sentence_id", expression, limit, filters)
 
     def lexical_document_search(self, expression: str, limit: int,
                                 filters: Filters | None = None) -> list[tuple[str, float]]:
         """BM25 over each dispatch's stemmed terms as one text: (dispatch id,
         score), best first (score = -bm25). Words of a question spread over
         several sentences of one dispatch count together here."""
+        return self._bm25("lexical_docs", "doc_id", expression, limit, filters)
+
+    def _bm25(self, table: str, id_column: str, expression: str, limit: int,
+              filters: Filters | None) -> list[tuple[str, float]]:
+        """(``id_column``, -bm25) of the rows of FTS5 ``table`` matching ``expression``, best first."""
         where, params = _filter_sql(filters or Filters(), alias="d")
-        join = "JOIN dispatches d ON d.id = lexical_docs.doc_id" if where else ""
+        join = f"JOIN dispatches d ON d.id = {table}.doc_id" if where else ""
         clause = f"AND {' AND '.join(where)}" if where else ""
         rows = self._rows(
-            f"SELECT lexical_docs.doc_id AS id, -bm25(lexical_docs) AS score FROM lexical_docs {join} "
-            f"WHERE lexical_docs MATCH ? {clause} ORDER BY bm25(lexical_docs) LIMIT ?", [expression, *params, limit])
+            f"SELECT {table}.{id_column} AS id, -bm25({table}) AS score FROM {table} {join} "
+            f"WHERE {table} MATCH ? {clause} ORDER BY bm25({table}) LIMIT ?", [expression, *params, limit])
         return [(r["id"], r["score"]) for r in rows]
 
     def _fill_document_terms(self) -> None:
