@@ -160,16 +160,13 @@ class AnswerService:
             return Answer(answer=words["decline"], abstained=True, abstain_reason="model_not_found",
                           context_tokens=context_tokens, **base)
         known = {s.n for s in sources}
-        numbers = list(dict.fromkeys(reply.numbers))
-        cited = [n for n in numbers if n in known]
-        dropped = len(numbers) - len(cited)
+        dropped = sum(1 for n in reply.numbers if n not in known)
+        claims = [(c.text, [n for n in c.numbers if n in known]) for c in reply.claims]
         if self.verifier is None:
-            citations, _ = resolve(cited, sources)
-            checked = [VerifiedSentence(text=text, sources=[c.n for c in citations])]
-            if not citations:
-                checked = [VerifiedSentence(text=text, sources=_align(text, sources))]
+            checked = [VerifiedSentence(text=claim, sources=cited or _align(claim, sources))
+                       for claim, cited in claims]
         else:
-            checked = self.verifier.verify(text, base["language"], cited, sources, base["question"])
+            checked = self.verifier.verify(claims, base["language"], sources, base["question"])
         if not any(s.supported for s in checked):
             reason = "unverified" if self.verifier is not None else "no_citation"
             return Answer(answer=words["decline"], abstained=True, abstain_reason=reason,

@@ -1,6 +1,8 @@
-"""Citations: the output schema the model fills, parsing of its reply (JSON,
-or free text with ``[n]`` markers as a fallback), and resolution of cited
-numbers to the sentences actually given to the model."""
+"""Citations: the output schema the model fills (the answer as a list of
+sentences, each with the numbers of the source sentences it rests on),
+parsing of its reply (that JSON, the older one-list-per-answer JSON, or free
+text with ``[n]`` markers as a fallback), and resolution of cited numbers to
+the sentences actually given to the model."""
 
 from __future__ import annotations
 
@@ -11,38 +13,81 @@ from dataclasses import dataclass, field
 from assistant.model import Citation
 from assistant.prompting import NumberedSource
 
+# Key order matters to grammar-constrained engines that sort keys: "sentence"
+# sorts before "sources", so the claim is written before what it cites.
 ANSWER_SCHEMA = {
     "type": "object",
     "properties": {
-        "citations": {"type": "array", "items": {"type": "integer"}, "maxItems": 4},
-        "answer": {"type": "string"},
+        "answer": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 4,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "sentence": {"type": "string"},
+                    "sources": {"type": "array", "items": {"type": "integer"}, "maxItems": 3},
+                },
+                "required": ["sentence", "sources"],
+            },
+        },
     },
-    "required": ["citations", "answer"],
+    "required": ["answer"],
 }
 
-_CITATIONS_ARRAY = re.compile(r'"citations"\s*:\s*\[([^\]]*)\]')
+_CITED_ARRAY = re.compile(r'"(?:citations|sources)"\s*:\s*\[([^\]]*)\]')
+_TEXT_FIELD = re.compile(r'"(?:answer|sentence)"\s*:\s*"')
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*(?:[-–,;]|and|e)\s*\d+)*)\s*\]")
 
 
 @dataclass
-class ModelReply:
-    """What the model said: answer text and the source numbers it cited."""
+class Claim:
+    """One answer sentence as the model wrote it, with the source numbers it cited for it."""
 
-    answer: str
+    text: str
     numbers: list[int] = field(default_factory=list)
 
 
+@dataclass
+class ModelReply:
+    """What the model said: its answer sentences with their citations."""
+
+    claims: list[Claim] = field(default_factory=list)
+
+    @property
+    def answer(self) -> str:
+        """The whole answer text."""
+        return " ".join(c.text for c in self.claims if c.text)
+
+    @property
+    def numbers(self) -> list[int]:
+        """Every cited source number, in order of first use."""
+        return _unique([n for c in self.claims for n in c.numbers])
+
+
 def parse_reply(raw: str) -> ModelReply:
-    """Parse the model's reply: the JSON object of ``ANSWER_SCHEMA`` when it is
-    one, else free text whose ``[n]``, ``[1, 3]``, ``[2-4]`` markers are the citations."""
+    """Parse the model's reply: the JSON object of ``ANSWER_SCHEMA`` (a list of
+    sentences with their sources), the one-list-per-answer JSON
+    ``{"citations": [...], "answer": "..."}``, else free text whose ``[n]``,
+    ``[1, 3]``, ``[2-4]`` markers are the citations. ``[n]`` markers inside
+    JSON strings count as citations of their sentence."""
     text = raw.strip()
     data = _json_object(text)
+    if data is not None and isinstance(data.get("answer"), list):
+        claims = [_claim(item.get("sentence"), item.get("sources"))
+                  for item in data["answer"] if isinstance(item, dict)]
+        return ModelReply(claims=[c for c in claims if c.text])
     if data is not None and isinstance(data.get("answer"), str):
-        numbers = [n for n in data.get("citations") or [] if isinstance(n, int) and not isinstance(n, bool)]
-        answer, inline = strip_markers(data["answer"])
-        return ModelReply(answer=answer, numbers=_unique(numbers + inline))
+        return ModelReply(claims=[_claim(data["answer"], data.get("citations"))])
     answer, numbers = strip_markers(text)
-    return ModelReply(answer=answer, numbers=numbers)
+    return ModelReply(claims=[Claim(answer, numbers)])
+
+
+def _claim(text, numbers) -> Claim:
+    text = text if isinstance(text, str) else ""
+    listed = [n for n in numbers or [] if isinstance(n, int) and not isinstance(n, bool)]
+    cleaned, inline = strip_markers(text)
+    return Claim(cleaned, _unique(listed + inline))
 
 
 def strip_markers(text: str) -> tuple[str, list[int]]:
@@ -108,42 +153,52 @@ def to_citation(n: int, source: NumberedSource) -> Citation:
 
 
 class AnswerFieldStream:
-    """Follows a JSON reply as it streams and yields the text of its
-    ``answer`` string as soon as each character arrives."""
+    """Follows a JSON reply as it streams and yields the answer text (each
+    ``sentence`` string in turn, or the ``answer`` string of the older shape)
+    as soon as each character arrives."""
 
     def __init__(self) -> None:
         self.raw = ""
         self.text = ""  # the answer text decoded so far
-        self._pos: int | None = None  # index in raw where the answer string's content starts
-        self._done = False
+        self._pos: int | None = None  # index in raw where the current string's content starts
+        self._scan = 0  # where to look for the next answer string
 
     def cited(self) -> list[int]:
-        """Source numbers cited so far: the ``citations`` array once it is
-        closed, then ``[n]`` markers complete in the answer text."""
-        numbers: list[int] = []
-        m = _CITATIONS_ARRAY.search(self.raw)
-        if m:
-            numbers = [int(x) for x in re.findall(r"-?\d+", m.group(1)) if int(x) > 0]
+        """Source numbers cited so far: each ``sources`` (or ``citations``)
+        array once it is closed, in order, then ``[n]`` markers complete in the answer text."""
+        numbers = [int(x) for m in _CITED_ARRAY.finditer(self.raw)
+                   for x in re.findall(r"-?\d+", m.group(1)) if int(x) > 0]
         return _unique(numbers + strip_markers(self.text)[1])
 
     def feed(self, piece: str) -> str:
         """Add model output; return the newly decoded answer text."""
         self.raw += piece
-        if self._done:
-            return ""
-        if self._pos is None:
-            m = re.search(r'"answer"\s*:\s*"', self.raw)
-            if not m:
-                return ""
-            self._pos = m.end()
+        decoded = []
+        while True:
+            if self._pos is None:
+                m = _TEXT_FIELD.search(self.raw, self._scan)
+                if not m:
+                    break
+                self._pos = m.end()
+                if self.text or decoded:
+                    decoded.append(" ")
+            chunk, closed = self._decode()
+            decoded.append(chunk)
+            if not closed:
+                break
+        text = "".join(decoded)
+        self.text += text
+        return text
+
+    def _decode(self) -> tuple[str, bool]:
+        """Decode the current string from ``_pos``; whether its closing quote arrived."""
         out = []
         i = self._pos
         while i < len(self.raw):
             ch = self.raw[i]
             if ch == '"':
-                self._done = True
-                i += 1
-                break
+                self._pos, self._scan = None, i + 1
+                return "".join(out), True
             if ch == "\\":
                 if i + 1 >= len(self.raw):
                     break
@@ -160,6 +215,4 @@ class AnswerFieldStream:
             out.append(ch)
             i += 1
         self._pos = i
-        decoded = "".join(out)
-        self.text += decoded
-        return decoded
+        return "".join(out), False

@@ -119,13 +119,15 @@ class Verifier:
             return support.novel >= self.min_novel
         return support.overlap >= self.min_overlap
 
-    def verify(self, answer: str, language: str, cited: list[int], sources: list[NumberedSource],
+    def verify(self, claims: list[tuple[str, list[int]]], language: str, sources: list[NumberedSource],
                question: str = "") -> list[VerifiedSentence]:
-        """Each answer sentence with its verified sources: the model's citations that
-        pass (the strongest ``max_per_sentence``), else the best passing source; none
-        when nothing passes."""
+        """Each answer sentence with its verified sources. ``claims`` are the
+        model's answer sentences with the numbers it cited for each (a claim
+        holding several sentences is split; each keeps the claim's citations).
+        Kept: the cited sources that pass (the strongest ``max_per_sentence``),
+        else the best passing source; none when nothing passes."""
         return [self.choose(text, self.supports(text, sources, question), cited)
-                for text in split_answer(answer, language)]
+                for claim, cited in claims for text in split_answer(claim, language)]
 
     def choose(self, text: str, scores: dict[int, Support], cited: list[int]) -> VerifiedSentence:
         """The verified sources of one answer sentence given its support scores."""

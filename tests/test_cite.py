@@ -1,4 +1,5 @@
-"""Parsing the model's reply: the JSON object, the free-text [n] fallback
+"""Parsing the model's reply: the JSON object (sentences each with their
+sources, and the older one-list-per-answer shape), the free-text [n] fallback
 (lists, ranges, stray brackets, out-of-range numbers), resolution against the
 sources given, and following the answer field while it streams."""
 
@@ -8,7 +9,7 @@ import json
 
 import pytest
 
-from assistant.cite import AnswerFieldStream, parse_reply, resolve, strip_markers
+from assistant.cite import ANSWER_SCHEMA, AnswerFieldStream, parse_reply, resolve, strip_markers
 from assistant.model import Dispatch, Sentence, SentenceHit
 from assistant.prompting import NumberedSource
 
@@ -19,6 +20,23 @@ def _sources(n: int) -> list[NumberedSource]:
         s = Sentence(id=f"d-s{i:03d}", doc_id="d", index=i, text=f"Frase {i}.", char_start=i * 10, char_end=i * 10 + 8)
         out.append(NumberedSource(n=i + 1, hit=SentenceHit(sentence=s, dispatch=Dispatch(id="d", body="x"), score=1.0)))
     return out
+
+
+def test_reply_of_sentences_keeps_each_sentences_sources():
+    reply = parse_reply(json.dumps({"answer": [
+        {"sentence": "Rutte guida la NATO.", "sources": [2]},
+        {"sentence": "Lavrov ha risposto [4].", "sources": [3, 2, True, "1"]},
+        {"sentence": "", "sources": [1]},
+        "not an object"]}))
+    assert [(c.text, c.numbers) for c in reply.claims] == [("Rutte guida la NATO.", [2]),
+                                                            ("Lavrov ha risposto.", [3, 2, 4])]
+    assert reply.answer == "Rutte guida la NATO. Lavrov ha risposto." and reply.numbers == [2, 3, 4]
+
+
+def test_schema_writes_each_sentence_before_its_sources():
+    item = ANSWER_SCHEMA["properties"]["answer"]["items"]
+    # grammar builders that sort keys must still put the claim first
+    assert sorted(item["properties"]) == ["sentence", "sources"] == item["required"]
 
 
 def test_json_reply_with_citations_and_inline_markers():
@@ -73,3 +91,20 @@ def test_answer_field_stream_follows_any_chunking():
         text = "".join(stream.feed(raw[i:i + size]) for i in range(0, len(raw), size))
         assert text == "Città \"già\" citata\nda Peskov — ü"
         assert stream.raw == raw
+
+
+def test_stream_of_sentences_yields_their_text_and_each_sources_list_once_closed():
+    raw = json.dumps({"answer": [{"sentence": "Rutte guida la NATO.", "sources": [2, 5]},
+                                 {"sentence": "Peskov \"risponde\".", "sources": [1]}]})
+    for size in (1, 4, 9, len(raw)):
+        stream = AnswerFieldStream()
+        seen, text = [], ""
+        for i in range(0, len(raw), size):
+            text += stream.feed(raw[i:i + size])
+            seen.append(stream.cited())
+        assert text == 'Rutte guida la NATO. Peskov "risponde".' == parse_reply(raw).answer
+        assert seen[-1] == [2, 5, 1] == parse_reply(raw).numbers
+    # the first sentence's sources are known as soon as the second sentence begins
+    stream = AnswerFieldStream()
+    assert stream.feed(raw[:raw.index("Peskov") + 1]) == "Rutte guida la NATO. P"
+    assert stream.cited() == [2, 5]
