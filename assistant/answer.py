@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from typing import Any
 
-from assistant.cite import ANSWER_SCHEMA, AnswerFieldStream, parse_reply, resolve, to_citation
+from assistant.cite import SCHEMAS, AnswerFieldStream, parse_reply, resolve, to_citation
 from assistant.dates import with_relative_dates
 from assistant.index.lexical import fold
 from assistant.ingest.sentences import detect_language
@@ -98,22 +98,23 @@ class AnswerService:
         t = time.perf_counter()
         sources = number_sources(hits)
         follower = AnswerFieldStream()
+        citing = self.settings.llm.citations
         try:
             llm = self.llm
             base["backend"] = llm.description
 
             def user_tokens(candidate: list[NumberedSource]) -> int:
                 return llm.count_tokens(build_messages(self.settings.prompts_dir, question, language,
-                                                       candidate)[1]["content"])
+                                                       candidate, citing)[1]["content"])
 
             sources = fit_context(sources, self.settings.retrieval.context_max_tokens, user_tokens)
-            messages = build_messages(self.settings.prompts_dir, question, language, sources)
+            messages = build_messages(self.settings.prompts_dir, question, language, sources, citing)
             context_tokens = llm.count_tokens(messages[1]["content"])
             timings["prompt"] = time.perf_counter() - t
             t = time.perf_counter()
             shown: list[int] = []
             with model_turn():
-                for piece in llm.stream(messages, schema=ANSWER_SCHEMA if llm.supports_schema else None):
+                for piece in llm.stream(messages, schema=SCHEMAS[citing] if llm.supports_schema else None):
                     if "first_token" not in timings:
                         timings["first_token"] = time.perf_counter() - started
                     delta = follower.feed(piece)

@@ -1,6 +1,6 @@
-"""Citations: the output schema the model fills (the answer as a list of
-sentences, each with the numbers of the source sentences it rests on),
-parsing of its reply (that JSON, the older one-list-per-answer JSON, or free
+"""Citations: the output schemas the model fills (one list of source numbers
+for the answer, or the answer as a list of sentences each with the numbers of
+the source sentences it rests on), parsing of its reply (either JSON, or free
 text with ``[n]`` markers as a fallback), and resolution of cited numbers to
 the sentences actually given to the model."""
 
@@ -13,9 +13,19 @@ from dataclasses import dataclass, field
 from assistant.model import Citation
 from assistant.prompting import NumberedSource
 
-# Key order matters to grammar-constrained engines that sort keys: "sentence"
-# sorts before "sources", so the claim is written before what it cites.
-ANSWER_SCHEMA = {
+# One list of source numbers for the whole answer.
+PER_ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "citations": {"type": "array", "items": {"type": "integer"}, "maxItems": 4},
+        "answer": {"type": "string"},
+    },
+    "required": ["citations", "answer"],
+}
+# The answer as a list of sentences, each with its own source numbers. Key
+# order matters to grammar engines that sort keys: "sentence" sorts before
+# "sources", so the claim is written before what it cites.
+PER_SENTENCE_SCHEMA = {
     "type": "object",
     "properties": {
         "answer": {
@@ -34,6 +44,7 @@ ANSWER_SCHEMA = {
     },
     "required": ["answer"],
 }
+SCHEMAS = {"per_answer": PER_ANSWER_SCHEMA, "per_sentence": PER_SENTENCE_SCHEMA}
 
 _CITED_ARRAY = re.compile(r'"(?:citations|sources)"\s*:\s*\[([^\]]*)\]')
 _TEXT_FIELD = re.compile(r'"(?:answer|sentence)"\s*:\s*"')
@@ -66,9 +77,9 @@ class ModelReply:
 
 
 def parse_reply(raw: str) -> ModelReply:
-    """Parse the model's reply: the JSON object of ``ANSWER_SCHEMA`` (a list of
-    sentences with their sources), the one-list-per-answer JSON
-    ``{"citations": [...], "answer": "..."}``, else free text whose ``[n]``,
+    """Parse the model's reply: the JSON of ``PER_SENTENCE_SCHEMA``
+    (``{"answer": [{"sentence", "sources"}]}``), of ``PER_ANSWER_SCHEMA``
+    (``{"citations": [...], "answer": "..."}``), else free text whose ``[n]``,
     ``[1, 3]``, ``[2-4]`` markers are the citations. ``[n]`` markers inside
     JSON strings count as citations of their sentence."""
     text = raw.strip()

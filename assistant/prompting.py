@@ -14,6 +14,8 @@ from assistant.llms.base import Message
 from assistant.model import SentenceHit
 
 SUPPORTED = ("it", "en")
+# The system prompt for each way of citing (LLMSettings.citations).
+SYSTEM_PROMPTS = {"per_answer": "system.txt", "per_sentence": "system_per_sentence.txt"}
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,13 @@ class NumberedSource:
 
 
 @lru_cache(maxsize=8)
-def _load(prompts_dir: str) -> tuple[str, str, dict]:
+def _load(prompts_dir: str, system_name: str = "system.txt") -> tuple[str, str, dict]:
     root = Path(prompts_dir)
-    missing = [name for name in ("system.txt", "question.txt", "languages.toml") if not (root / name).is_file()]
+    missing = [name for name in (system_name, "question.txt", "languages.toml") if not (root / name).is_file()]
     if missing:
         raise FileNotFoundError(f"Prompt directory {root} lacks {', '.join(missing)} (ASSISTANT_PROMPTS_DIR)")
     words = tomllib.loads((root / "languages.toml").read_text(encoding="utf-8"))
-    return (root / "system.txt").read_text(encoding="utf-8"), (root / "question.txt").read_text(encoding="utf-8"), words
+    return (root / system_name).read_text(encoding="utf-8"), (root / "question.txt").read_text(encoding="utf-8"), words
 
 
 def wording(prompts_dir: Path, language: str) -> dict[str, str]:
@@ -103,9 +105,11 @@ def fit_context(sources: list[NumberedSource], max_tokens: int,
     return fitted
 
 
-def build_messages(prompts_dir: Path, question: str, language: str, sources: list[NumberedSource]) -> list[Message]:
-    """System and user messages for one question."""
-    system_t, question_t, _ = _load(str(prompts_dir))
+def build_messages(prompts_dir: Path, question: str, language: str, sources: list[NumberedSource],
+                   citations: str = "per_answer") -> list[Message]:
+    """System and user messages for one question; ``citations`` picks the
+    system prompt of that way of citing (``SYSTEM_PROMPTS``)."""
+    system_t, question_t, _ = _load(str(prompts_dir), SYSTEM_PROMPTS[citations])
     words = wording(prompts_dir, language)
     system = PromptTemplate(system_t).format(**words)
     user = PromptTemplate(question_t).format(

@@ -48,6 +48,10 @@ class LLMSettings(BaseModel):
     """Which language model answers."""
 
     backend: Literal["auto", "ollama", "llamacpp", "openai"] = "auto"
+    citations: Literal["per_answer", "per_sentence"] = Field(
+        "per_answer", description="How the model cites: one list of source numbers for the whole answer "
+        "(the measured default), or each answer sentence with its own source numbers (prompts/"
+        "system_per_sentence.txt); either way each answer sentence is verified and shown with its sources.")
     ollama_host: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:7b-instruct"
     openai_base_url: str = "http://127.0.0.1:8080/v1"

@@ -67,6 +67,18 @@ def test_streamed_answer_equals_blocking_answer(seed_assistant):
         assert [c["sentence_id"] for c in last["citations"]] == [c.sentence_id for c in final.citations]
 
 
+def test_per_sentence_citations_stream_and_cite_the_peace_sentence(seed_assistant, monkeypatch):
+    monkeypatch.setattr(seed_assistant.settings.llm, "citations", "per_sentence")
+    events = list(seed_assistant.ask_events("Quando verranno dispiegate le forze armate occidentali in Ucraina?"))
+    final = events[-1]["answer"]
+    assert events[-1]["event"] == "final" and not final.abstained
+    assert _cites_peace_sentence(final)
+    streamed = "".join(e["text"] for e in events if e["event"] == "delta")
+    assert final.sentences and all(s.text in streamed for s in final.sentences)
+    given = {r["sentence_id"] for r in final.retrieved}
+    assert all(c.sentence_id in given for c in final.citations)
+
+
 def test_cli_ask_json_shape(seed_assistant, monkeypatch):
     from assistant.cli import app
 

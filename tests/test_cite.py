@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from assistant.cite import ANSWER_SCHEMA, AnswerFieldStream, parse_reply, resolve, strip_markers
+from assistant.cite import PER_SENTENCE_SCHEMA, AnswerFieldStream, parse_reply, resolve, strip_markers
 from assistant.model import Dispatch, Sentence, SentenceHit
 from assistant.prompting import NumberedSource
 
@@ -34,7 +34,7 @@ def test_reply_of_sentences_keeps_each_sentences_sources():
 
 
 def test_schema_writes_each_sentence_before_its_sources():
-    item = ANSWER_SCHEMA["properties"]["answer"]["items"]
+    item = PER_SENTENCE_SCHEMA["properties"]["answer"]["items"]
     # grammar builders that sort keys must still put the claim first
     assert sorted(item["properties"]) == ["sentence", "sources"] == item["required"]
 

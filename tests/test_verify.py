@@ -109,3 +109,31 @@ def test_numbers_outside_the_sources_are_dropped_and_counted(seed, service):
     answer = _finish(service, {"citations": [99, by_index[1], 0], "answer": "Mark Rutte guida la NATO."}, sources)
     assert answer.dropped_citations == 2
     assert {c.sentence_id for c in answer.citations} <= {s.hit.sentence.id for s in sources}
+
+
+def test_per_sentence_citations_are_checked_against_their_own_sentence(seed, service):
+    _, sources, by_index = seed
+    # the second sentence cites the NATO sentence, which supports only the first: rejected there,
+    # and the Lavrov sentence is aligned to it instead
+    raw = {"answer": [
+        {"sentence": "Mark Rutte è il Segretario generale della NATO.", "sources": [by_index[1]]},
+        {"sentence": "Lavrov ha definito inaccettabile qualsiasi garanzia di sicurezza con intervento "
+                     "militare straniero.", "sources": [by_index[1], 99]}]}
+    answer = _finish(service, raw, sources)
+    assert answer.dropped_citations == 1 and answer.rejected_citations == 1
+    assert [c.sentence_id for c in answer.citations] == [f"{SEED_DOC}-s001", f"{SEED_DOC}-s008"]
+    assert [(s.citations, s.aligned) for s in answer.sentences] == [([1], []), ([2], [2])]
+
+
+def test_the_citing_setting_picks_schema_and_system_prompt(seed_assistant):
+    from assistant.cite import SCHEMAS
+    from assistant.prompting import build_messages
+
+    sources = number_sources(seed_assistant.retrieve("Chi guida la NATO?", top_k=2))
+    for citing in ("per_answer", "per_sentence"):
+        system = build_messages(seed_assistant.settings.prompts_dir, "Chi guida la NATO?", "it", sources,
+                                citing)[0]["content"]
+        # the prompt's reply format names the fields of the schema the engine enforces
+        assert all(f'"{key}"' in system for key in SCHEMAS[citing]["required"])
+    assert '"sentence"' in build_messages(seed_assistant.settings.prompts_dir, "Chi guida la NATO?", "it", sources,
+                                          "per_sentence")[0]["content"]
