@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from assistant.model import sentence_id as make_id
+from assistant.model import split_sentence_id
+
 # Lexical weight = LEXICAL_BASE + LEXICAL_SPAN * (share of the corpus in the
 # question's language). Tuned on 600 SQuAD-it and 600 SQuAD-en-it dev
 # questions together (see README, Retrieval).
@@ -49,9 +52,8 @@ def doc_of(sentence_id: str) -> str:
 
 def neighbour_ids(sentence_id: str) -> tuple[str | None, str]:
     """The ids of the sentences before and after (None before the first)."""
-    doc, _, number = sentence_id.rpartition("-s")
-    index = int(number)
-    return (f"{doc}-s{index - 1:03d}" if index > 0 else None), f"{doc}-s{index + 1:03d}"
+    doc, index = split_sentence_id(sentence_id)
+    return (make_id(doc, index - 1) if index > 0 else None), make_id(doc, index + 1)
 
 
 def windowed(cosines: dict[str, float], known: dict[str, float], weight: float) -> dict[str, float]:

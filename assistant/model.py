@@ -10,6 +10,17 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+def sentence_id(doc_id: str, index: int) -> str:
+    """The stable id of a dispatch's ``index``-th sentence: ``<doc_id>-s<index>``."""
+    return f"{doc_id}-s{index:03d}"
+
+
+def split_sentence_id(sentence_id_: str) -> tuple[str, int]:
+    """(dispatch id, sentence index) of a sentence id."""
+    doc, _, number = sentence_id_.rpartition("-s")
+    return doc, int(number)
+
+
 class Sentence(BaseModel):
     """One sentence of a dispatch body, with character offsets into the body."""
 

@@ -37,11 +37,12 @@ class HybridRetriever:
         n = max(self.settings.candidates, top_k)
         query_vec = embed_query(self.embedder, question)
         share = None if filters is None or filters.is_empty() else self.catalog.share_matching(filters)
-        dense = self.vectors.query(query_vec, n, filters, share)
+        dense = self.vectors.query(query_vec, n, filters, share,
+                                   passing=lambda doc_ids: self.catalog.passing(doc_ids, filters))
         expression = query_expression(question)
         weights = fusion_weights(language, Counter(self.catalog.language_counts()))
-        lexical = self.catalog.lexical_search(expression, n, filters) if expression else []
-        documents = (self.catalog.lexical_document_search(expression, n, filters)
+        lexical = self.catalog.lexical_search(expression, n, filters, share) if expression else []
+        documents = (self.catalog.lexical_document_search(expression, n, filters, share)
                      if expression and weights.document_lexical else [])
         cosines = dict(dense)
         # one look-up for the cosines of lexical-only hits and of the dense hits' neighbours

@@ -5,6 +5,7 @@ indexed; the vector store is kept in step with it (see ingest/pipeline.py)."""
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import time
@@ -36,6 +37,9 @@ CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, started_at REAL);
 CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(terms, sentence_id UNINDEXED, doc_id UNINDEXED);
 CREATE VIRTUAL TABLE IF NOT EXISTS lexical_docs USING fts5(terms, doc_id UNINDEXED);
 """
+#: a filtered lexical search first ranks this many times the wanted rows, unfiltered
+LEXICAL_OVERFETCH = 8
+LEXICAL_MAX_OVERFETCH = 2000
 _DISPATCH_COLUMNS = "id, title, agency, place, published_at, language, source, url, body, origin, content_hash"
 
 
@@ -52,6 +56,8 @@ class Catalog:
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._writes = 0  # this connection's commits; PRAGMA data_version counts the others'
+        self._language_counts: tuple[tuple[int, int], dict[str, int]] | None = None
         with self._lock:
             self._db.executescript(_SCHEMA)
         self._fill_document_terms()
@@ -64,6 +70,7 @@ class Catalog:
                 self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
                 self._db.execute("COMMIT")
+                self._writes += 1
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -221,28 +228,67 @@ class Catalog:
         return [Chunk(id=r["id"], doc_id=r["doc_id"], sentence_ids=json.loads(r["sentence_ids"]), text=r["text"])
                 for r in self._rows("SELECT * FROM chunks WHERE doc_id=? ORDER BY id", (doc_id,))]
 
-    def lexical_search(self, expression: str, limit: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+    def lexical_search(self, expression: str, limit: int, filters: Filters | None = None,
+                       share: float | None = None) -> list[tuple[str, float]]:
         """BM25 over stemmed sentence terms: (sentence id, score), best first
-        (score = -bm25, larger is better)."""
-        return self._bm25("lexical", "sentence_id", expression, limit, filters)
+        (score = -bm25, larger is better). ``share``: the expected share of
+        dispatches passing ``filters`` (see ``share_matching``), if known."""
+        return self._bm25("lexical", "sentence_id", expression, limit, filters, share)
 
-    def lexical_document_search(self, expression: str, limit: int,
-                                filters: Filters | None = None) -> list[tuple[str, float]]:
+    def lexical_document_search(self, expression: str, limit: int, filters: Filters | None = None,
+                                share: float | None = None) -> list[tuple[str, float]]:
         """BM25 over each dispatch's stemmed terms as one text: (dispatch id,
         score), best first (score = -bm25). Words of a question spread over
         several sentences of one dispatch count together here."""
-        return self._bm25("lexical_docs", "doc_id", expression, limit, filters)
+        return self._bm25("lexical_docs", "doc_id", expression, limit, filters, share)
 
     def _bm25(self, table: str, id_column: str, expression: str, limit: int,
-              filters: Filters | None) -> list[tuple[str, float]]:
-        """(``id_column``, -bm25) of the rows of FTS5 ``table`` matching ``expression``, best first."""
+              filters: Filters | None, share: float | None) -> list[tuple[str, float]]:
+        """(``id_column``, -bm25) of the rows of FTS5 ``table`` matching ``expression``, best first.
+
+        With filters, the best unfiltered rows, enough to hold ``limit`` that
+        pass, are ranked first and judged by their dispatch: joining every
+        matching row to its dispatch before ranking reads each row's stored
+        columns, which costs several times the ranking itself on a large index.
+        When too few of them pass, the rows looked at are widened by the rate
+        observed; past ``LEXICAL_MAX_OVERFETCH`` the join does the filtering."""
         where, params = _filter_sql(filters or Filters(), alias="d")
-        join = f"JOIN dispatches d ON d.id = {table}.doc_id" if where else ""
-        clause = f"AND {' AND '.join(where)}" if where else ""
+        ranked = (f"SELECT {table}.{id_column} AS id, {table}.doc_id AS doc_id, -bm25({table}) AS score "
+                  f"FROM {table} ")
+        if not where:
+            rows = self._rows(ranked + f"WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?", [expression, limit])
+            return [(r["id"], r["score"]) for r in rows]
+        if share == 0:
+            return []
+        wide = max(limit, math.ceil(limit * (1.5 / share if share else LEXICAL_OVERFETCH)))
+        while wide <= LEXICAL_MAX_OVERFETCH:
+            rows = self._rows(ranked + f"WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?", [expression, wide])
+            ok = self.passing({r["doc_id"] for r in rows}, filters)
+            kept = [(r["id"], r["score"]) for r in rows if r["doc_id"] in ok]
+            if len(kept) >= limit or len(rows) < wide:  # enough, or every matching row was looked at
+                return kept[:limit]
+            if wide == LEXICAL_MAX_OVERFETCH:
+                break
+            # the best rows pass less often than the filter's share said: widen once by the rate observed
+            wide = min(LEXICAL_MAX_OVERFETCH, max(2 * wide, math.ceil(limit * 1.5 * len(rows) / max(len(kept), 1))))
         rows = self._rows(
-            f"SELECT {table}.{id_column} AS id, -bm25({table}) AS score FROM {table} {join} "
-            f"WHERE {table} MATCH ? {clause} ORDER BY bm25({table}) LIMIT ?", [expression, *params, limit])
+            ranked + f"JOIN dispatches d ON d.id = {table}.doc_id "
+            f"WHERE {table} MATCH ? AND {' AND '.join(where)} ORDER BY bm25({table}) LIMIT ?",
+            [expression, *params, limit])
         return [(r["id"], r["score"]) for r in rows]
+
+    def passing(self, doc_ids: Iterable[str], filters: Filters | None) -> set[str]:
+        """The dispatches among ``doc_ids`` that pass ``filters``."""
+        ids = list(dict.fromkeys(doc_ids))
+        where, params = _filter_sql(filters or Filters(), alias="d")
+        out: set[str] = set()
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            out.update(r[0] for r in self._rows(
+                f"SELECT d.id FROM dispatches d WHERE d.id IN ({marks})"
+                + "".join(f" AND {w}" for w in where), [*part, *params]))
+        return out
 
     def _fill_document_terms(self) -> None:
         """Build the per-dispatch lexical table from the sentence terms when a
@@ -278,9 +324,14 @@ class Catalog:
         return bool(self._rows("SELECT 1 FROM dispatches WHERE date_int > 0 LIMIT 1"))
 
     def language_counts(self) -> dict[str, int]:
-        """Dispatches per language."""
-        return {r[0] or "und": r[1] for r in self._rows(
-            "SELECT language, COUNT(*) FROM dispatches GROUP BY language ORDER BY 2 DESC")}
+        """Dispatches per language (counted again only after the catalog changed)."""
+        with self._lock:
+            version = (self._writes, self._db.execute("PRAGMA data_version").fetchone()[0])
+            if self._language_counts is None or self._language_counts[0] != version:
+                counts = {r[0] or "und": r[1] for r in self._db.execute(
+                    "SELECT language, COUNT(*) FROM dispatches GROUP BY language ORDER BY 2 DESC")}
+                self._language_counts = (version, counts)
+            return dict(self._language_counts[1])
 
     # --- status -----------------------------------------------------------
     def stats(self) -> dict:

@@ -26,8 +26,9 @@ def _stopwords() -> frozenset[str]:
     return frozenset(fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_ITALIAN))
 
 
+@lru_cache(maxsize=1 << 18)
 def fold(token: str) -> str:
-    """Lower-case and strip accents."""
+    """Lower-case and strip accents (cached: a corpus repeats a limited vocabulary)."""
     token = unicodedata.normalize("NFKD", token.lower())
     return "".join(c for c in token if not unicodedata.combining(c))
 

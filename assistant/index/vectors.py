@@ -4,12 +4,13 @@ Chroma server (``host:port``), chosen by settings here and nowhere else."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from assistant.index.catalog import date_int
-from assistant.model import Dispatch, Filters, Sentence
+from assistant.model import Dispatch, Filters, Sentence, split_sentence_id
 from assistant.settings import IndexSettings
 
 #: rows per Chroma write (below its per-call cap of ~5,000)
@@ -17,7 +18,7 @@ UPSERT_ROWS = 4000
 #: a filtered query first looks at this many times the wanted neighbours, unfiltered
 OVERFETCH = 8
 MIN_OVERFETCH = 200
-MAX_OVERFETCH = 1500
+MAX_OVERFETCH = 6000
 
 
 class VectorStoreError(RuntimeError):
@@ -88,15 +89,19 @@ class ChromaSentences:
             self._collection.delete(where={"doc_id": {"$in": doc_ids[start:start + 200]}})
 
     def query(self, vector: np.ndarray, n: int, filters: Filters | None = None,
-              share: float | None = None) -> list[tuple[str, float]]:
+              share: float | None = None,
+              passing: Callable[[set[str]], set[str]] | None = None) -> list[tuple[str, float]]:
         """(sentence id, cosine similarity), best first.
 
         With filters, enough nearest sentences to hold n that pass (judged by
         ``share``, the expected share that passes; unknown = 1/``OVERFETCH``)
         are fetched unfiltered and filtered here, which is much faster than
-        Chroma's filtered search on a large index. Chroma filters itself when
-        the filter is too selective for that (over ``MAX_OVERFETCH`` to fetch)
-        or when fewer than n of the fetched sentences pass."""
+        Chroma's filtered search on a large index. ``passing`` (dispatch ids ->
+        those that pass the filters) judges them from the catalog; without it
+        each fetched sentence's metadata is read and judged, which costs more.
+        When too few pass, the fetch is widened by the rate observed, up to
+        ``MAX_OVERFETCH``; Chroma filters itself only when the filter is too
+        selective for that."""
         if share == 0:
             return []
         filters = filters or Filters()
@@ -104,16 +109,31 @@ class ChromaSentences:
         # no count() first: it costs more than the search on a large index, and a
         # search asking for more neighbours than exist simply returns them all
         wide = max(MIN_OVERFETCH, math.ceil(n * (1.5 / share if share else OVERFETCH)))
-        if where is not None and wide <= MAX_OVERFETCH:
-            result = self._collection.query(query_embeddings=[vector], n_results=wide,
-                                            include=["distances", "metadatas"])
-            ids = result["ids"][0]
-            kept = [(i, 1.0 - d) for i, d, meta in zip(ids, result["distances"][0], result["metadatas"][0])
-                    if _matches(meta or {}, where)]
-            if len(kept) >= n or len(ids) < wide:  # enough, or every sentence was looked at
+        while where is not None and wide <= MAX_OVERFETCH:
+            kept, looked_at = self._overfetched(vector, wide, where, passing)
+            if len(kept) >= n or looked_at < wide:  # enough, or every sentence was looked at
                 return kept[:n]
+            if wide == MAX_OVERFETCH:
+                break
+            # the nearest sentences pass less often than the filter's share said:
+            # widen once by the rate observed (a wide unfiltered search still
+            # costs a fraction of Chroma's filtered one)
+            wide = min(MAX_OVERFETCH, max(2 * wide, math.ceil(n * 1.5 * looked_at / max(len(kept), 1))))
         result = self._collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
+
+    def _overfetched(self, vector: np.ndarray, wide: int, where: dict,
+                     passing: Callable[[set[str]], set[str]] | None) -> tuple[list[tuple[str, float]], int]:
+        """The ``wide`` nearest sentences, unfiltered, then those that pass; and how many were fetched."""
+        include = ["distances"] if passing else ["distances", "metadatas"]
+        result = self._collection.query(query_embeddings=[vector], n_results=wide, include=include)
+        ids, distances = result["ids"][0], result["distances"][0]
+        if passing:
+            docs = {i: split_sentence_id(i)[0] for i in ids}
+            ok = passing(set(docs.values()))
+            return [(i, 1.0 - d) for i, d in zip(ids, distances) if docs[i] in ok], len(ids)
+        return [(i, 1.0 - d) for i, d, meta in zip(ids, distances, result["metadatas"][0])
+                if _matches(meta or {}, where)], len(ids)
 
     def similarities(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
         """Cosine similarity of ``vector`` to the stored vectors of ``ids`` (unknown ids are left out)."""

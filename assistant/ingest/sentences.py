@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.model import Chunk, Sentence
+from assistant.model import Chunk, Sentence, sentence_id
 
 LANGUAGES = ["it", "en", "fr", "de", "es", "pt"]
 _SPLITTER_LANGS = {"it", "en", "fr", "de", "es"}
@@ -68,7 +68,7 @@ def _trim(body: str, start: int, end: int) -> tuple[int, int]:
 def split_sentences(doc_id: str, body: str, language: str) -> list[Sentence]:
     """Sentences of a dispatch body with stable ids ``<doc_id>-s<index>``."""
     return [
-        Sentence(id=f"{doc_id}-s{i:03d}", doc_id=doc_id, index=i, text=body[s:e], char_start=s, char_end=e)
+        Sentence(id=sentence_id(doc_id, i), doc_id=doc_id, index=i, text=body[s:e], char_start=s, char_end=e)
         for i, (s, e) in enumerate(sentence_spans(body, language))
     ]
 

@@ -80,22 +80,34 @@ def _expected(query, vectors, owner, filters, n):
     {"since": "2026-01-01"}, {"until": "2026-01-31"}, {"since": "2026-02-01", "until": "2026-02-28"},
     {"sources": ["reuters"]}, {"languages": ["it"], "since": "2026-01-01"}, {"sources": ["AGI", "ansa"]},
 ])
-@pytest.mark.parametrize("narrow", [False, True])
+@pytest.mark.parametrize("narrow", ["no", "widened", "chroma"])
 @pytest.mark.parametrize("share", [None, 1.0, 0.001])
-def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeypatch, filters, narrow, share):
-    """Both ways of filtering (unfiltered neighbours filtered here, or Chroma's
-    own filter when too few pass) give the exact nearest matching sentences."""
+@pytest.mark.parametrize("judge", ["metadata", "catalog"])
+def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeypatch, filters, narrow, share, judge):
+    """Every way of filtering (unfiltered neighbours judged here by their
+    metadata or by a catalog callback, widened when too few pass, or Chroma's
+    own filter past the widest fetch) gives the exact nearest matching sentences."""
     from assistant.model import Filters
 
-    if narrow:  # look at only n unfiltered neighbours, so Chroma's filter has to take over
+    if narrow != "no":  # look at only a few unfiltered neighbours first
         monkeypatch.setattr(vectors_module, "OVERFETCH", 1)
         monkeypatch.setattr(vectors_module, "MIN_OVERFETCH", 1)
+        monkeypatch.setattr(vectors_module, "MAX_OVERFETCH", 30 if narrow == "widened" else 4)
     store, vectors, owner = _mixed_store(tmp_path)
     f = Filters(**filters)
+    judged: list[set[str]] = []
+
+    def passing(doc_ids: set[str]) -> set[str]:
+        judged.append(doc_ids)
+        return {d for d in doc_ids if _expected(vectors[f"{d}-s000"], {f"{d}-s000": vectors[f"{d}-s000"]},
+                                                owner, f, 1)}
+
     query = vectors[next(iter(vectors))] * 0.5 + vectors[list(vectors)[17]] * 0.5
     query /= np.linalg.norm(query)
-    got = [i for i, _ in store.query(query, 5, f, share)]
+    got = [i for i, _ in store.query(query, 5, f, share, passing=passing if judge == "catalog" else None)]
     assert got == _expected(query, vectors, owner, f, 5)
+    # a filter passing 0.1% would need more than the widest fetch: Chroma filters
+    assert bool(judged) == (judge == "catalog" and narrow != "chroma" and share != 0.001)
     assert store.query(query, 5, f, 0.0) == []  # nothing passes the filters
 
 

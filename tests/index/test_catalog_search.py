@@ -1,0 +1,86 @@
+"""Filtered BM25 in the catalog: ranking the best rows unfiltered and judging
+them by their dispatch (widened when too few pass) gives exactly what joining
+every matching row to its dispatch gives; the language counts follow writes,
+also those of another connection."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from assistant.index import catalog as catalog_module
+from assistant.index.catalog import Catalog
+from assistant.index.lexical import query_expression
+from assistant.ingest.parse import parse_record
+from assistant.ingest.readers import RawRecord
+from assistant.model import Filters
+
+WORDS = ["grano", "prezzo", "porto", "sciopero", "governo", "borsa", "petrolio", "banca"]
+
+
+def _record(i: int, language: str = "it") -> RawRecord:
+    words = [WORDS[(i * k + k) % len(WORDS)] for k in range(1, 4)]
+    body = (f"Il {words[0]} e il {words[1]} salgono oggi. Notizia numero {i} sul {words[2]}. "
+            f"Ancora {words[0]} in chiusura." if language == "it" else
+            "The government said on Monday that the port will stay closed for the whole week.")
+    return RawRecord(origin=f"t{i}", fields={
+        "id": f"d{i:02d}", "body": body, "agency": ["ANSA", "AGI", "Reuters"][i % 3], "language": language,
+        "published_at": (date(2026, 1, 1) + timedelta(days=i)).isoformat() if i % 7 else None})
+
+
+@pytest.fixture
+def catalog(tmp_path) -> Catalog:
+    catalog = Catalog(tmp_path / "catalog.sqlite")
+    catalog.write_dispatches([parse_record(_record(i)) for i in range(40)])
+    return catalog
+
+
+def _joined(catalog: Catalog, table: str, id_column: str, expression: str, limit: int, filters: Filters):
+    """The reference: every matching row joined to its dispatch, then ranked."""
+    where, params = catalog_module._filter_sql(filters, alias="d")
+    rows = catalog._rows(
+        f"SELECT {table}.{id_column} AS id, -bm25({table}) AS score FROM {table} "
+        f"JOIN dispatches d ON d.id = {table}.doc_id WHERE {table} MATCH ? AND {' AND '.join(where)} "
+        f"ORDER BY bm25({table}) LIMIT ?", [expression, *params, limit])
+    return [(r["id"], r["score"]) for r in rows]
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(since=date(2026, 1, 10)), Filters(until=date(2026, 1, 8)), Filters(sources=["agi"]),
+    Filters(since=date(2026, 1, 5), until=date(2026, 1, 20), sources=["ansa", "reuters"]),
+    Filters(since=date(2027, 1, 1)),
+])
+@pytest.mark.parametrize("overfetch", ["default", "widened", "joined"])
+@pytest.mark.parametrize("share_known", [False, True])
+def test_filtered_bm25_equals_the_joined_query(catalog, monkeypatch, filters, overfetch, share_known):
+    if overfetch != "default":  # rank few rows first, so too few pass
+        monkeypatch.setattr(catalog_module, "LEXICAL_OVERFETCH", 1)
+        monkeypatch.setattr(catalog_module, "LEXICAL_MAX_OVERFETCH", 200 if overfetch == "widened" else 5)
+    share = catalog.share_matching(filters) if share_known else None
+    expression = query_expression("grano porto borsa")
+    for limit in (3, 10, 60):
+        sentences = catalog.lexical_search(expression, limit, filters, share)
+        documents = catalog.lexical_document_search(expression, limit, filters, share)
+        assert sentences == _joined(catalog, "lexical", "sentence_id", expression, limit, filters)
+        assert documents == _joined(catalog, "lexical_docs", "doc_id", expression, limit, filters)
+    assert catalog.lexical_search(expression, 10, filters, 0.0) == []
+
+
+def test_passing_keeps_the_dispatches_that_pass(catalog):
+    ids = [f"d{i:02d}" for i in range(40)] + ["unknown"]
+    assert catalog.passing(ids, None) == set(ids) - {"unknown"}
+    agi = catalog.passing(ids, Filters(sources=["AGI"]))
+    assert agi == {f"d{i:02d}" for i in range(40) if i % 3 == 1}
+    dated = catalog.passing(ids, Filters(since=date(2026, 1, 1)))
+    assert dated == {f"d{i:02d}" for i in range(40) if i % 7}  # undated never passes a range
+
+
+def test_language_counts_follow_writes_of_this_and_another_connection(catalog, tmp_path):
+    assert catalog.language_counts() == {"it": 40}
+    catalog.write_dispatches([parse_record(_record(50, language="en"))])
+    assert catalog.language_counts() == {"it": 40, "en": 1}
+    other = Catalog(tmp_path / "catalog.sqlite")
+    other.write_dispatches([parse_record(_record(51, language="en"))])
+    other.delete_dispatches(["d00"])
+    assert catalog.language_counts() == {"it": 39, "en": 2}
