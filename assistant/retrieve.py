@@ -12,7 +12,7 @@ from assistant.fusion import (fusion_weights, neighbour_ids, relative_fusion, wi
                               with_document_scores)
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query
-from assistant.index.lexical import query_expression
+from assistant.index.lexical import expression_of, query_terms
 from assistant.index.vectors import ChromaSentences
 from assistant.model import Dispatch, Filters, Sentence, SentenceHit
 from assistant.near_duplicates import counterpart, newest_versions
@@ -39,7 +39,10 @@ class HybridRetriever:
         share = None if filters is None or filters.is_empty() else self.catalog.share_matching(filters)
         dense = self.vectors.query(query_vec, n, filters, share,
                                    passing=lambda doc_ids: self.catalog.passing(doc_ids, filters))
-        expression = query_expression(question)
+        terms = query_terms(question)
+        if self.settings.lexical_max_term_share < 1:
+            terms = (terms - self.catalog.frequent_terms(terms, self.settings.lexical_max_term_share)) or terms
+        expression = expression_of(terms)
         weights = fusion_weights(language, Counter(self.catalog.language_counts()))
         lexical = self.catalog.lexical_search(expression, n, filters, share) if expression else []
         documents = (self.catalog.lexical_document_search(expression, n, filters, share)

@@ -76,6 +76,9 @@ class RetrievalSettings(BaseModel):
 
     top_k: int = Field(8, description="Source sentences given to the model.")
     candidates: int = Field(40, description="Candidates fetched from each index before fusion.")
+    lexical_max_term_share: float = Field(
+        1.0, description="Question terms found in more than this share of the sentences are left out of the "
+        "BM25 query (they weigh least and cost most); 1 = every term.")
     context_neighbours: int = Field(1, description="Sentences of context on each side of a hit.")
     context_max_tokens: int = Field(
         900, description="Budget for the question message given to the model: context sentences of the "

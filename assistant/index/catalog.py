@@ -36,6 +36,7 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, started_at REAL);
 CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(terms, sentence_id UNINDEXED, doc_id UNINDEXED);
 CREATE VIRTUAL TABLE IF NOT EXISTS lexical_docs USING fts5(terms, doc_id UNINDEXED);
+CREATE VIRTUAL TABLE IF NOT EXISTS lexical_vocab USING fts5vocab(lexical, 'row');
 """
 #: a filtered lexical search first ranks this many times the wanted rows, unfiltered
 LEXICAL_OVERFETCH = 8
@@ -57,7 +58,7 @@ class Catalog:
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._writes = 0  # this connection's commits; PRAGMA data_version counts the others'
-        self._language_counts: tuple[tuple[int, int], dict[str, int]] | None = None
+        self._cache: dict[str, tuple[tuple[int, int], object]] = {}
         with self._lock:
             self._db.executescript(_SCHEMA)
         self._fill_document_terms()
@@ -324,14 +325,28 @@ class Catalog:
         return bool(self._rows("SELECT 1 FROM dispatches WHERE date_int > 0 LIMIT 1"))
 
     def language_counts(self) -> dict[str, int]:
-        """Dispatches per language (counted again only after the catalog changed)."""
+        """Dispatches per language."""
+        return dict(self._cached("language_counts", lambda db: {r[0] or "und": r[1] for r in db.execute(
+            "SELECT language, COUNT(*) FROM dispatches GROUP BY language ORDER BY 2 DESC")}))
+
+    def frequent_terms(self, terms: Iterable[str], max_share: float) -> set[str]:
+        """The ``terms`` found in more than ``max_share`` of the sentences."""
+        terms = list(terms)
+        if not terms or max_share >= 1:
+            return set()
+        rows = self._cached("sentence_count", lambda db: db.execute("SELECT COUNT(*) FROM sentences").fetchone()[0])
+        marks = ",".join("?" * len(terms))
+        return {r[0] for r in self._rows(f"SELECT term FROM lexical_vocab WHERE term IN ({marks}) AND doc > ?",
+                                         [*terms, max_share * rows])}
+
+    def _cached(self, name: str, compute):
+        """``compute(connection)``, computed again only after the catalog changed
+        (a commit here, or one of another connection: PRAGMA data_version)."""
         with self._lock:
             version = (self._writes, self._db.execute("PRAGMA data_version").fetchone()[0])
-            if self._language_counts is None or self._language_counts[0] != version:
-                counts = {r[0] or "und": r[1] for r in self._db.execute(
-                    "SELECT language, COUNT(*) FROM dispatches GROUP BY language ORDER BY 2 DESC")}
-                self._language_counts = (version, counts)
-            return dict(self._language_counts[1])
+            if name not in self._cache or self._cache[name][0] != version:
+                self._cache[name] = (version, compute(self._db))
+            return self._cache[name][1]
 
     # --- status -----------------------------------------------------------
     def stats(self) -> dict:

@@ -44,14 +44,22 @@ def index_terms(text: str, language: str) -> str:
     return " ".join(stems)
 
 
-def query_expression(text: str, languages: tuple[str, ...] = ("it", "en")) -> str | None:
-    """An FTS5 OR-query of the question's content words, stemmed for every
-    indexed language (names and numbers match whatever the language)."""
+def query_terms(text: str, languages: tuple[str, ...] = ("it", "en")) -> set[str]:
+    """The question's content words, stemmed for every indexed language
+    (names and numbers match whatever the language)."""
     words = [t for t in tokens(text) if t not in _stopwords() and len(t) > 1]
     terms: set[str] = set()
     for lang in languages:
         terms.update(_stemmer(lang).stemWords(words))
     terms.discard("")
-    if not terms:
-        return None
-    return " OR ".join(f'"{t}"' for t in sorted(terms))
+    return terms
+
+
+def expression_of(terms: set[str]) -> str | None:
+    """An FTS5 OR-query of ``terms`` (None without terms)."""
+    return " OR ".join(f'"{t}"' for t in sorted(terms)) if terms else None
+
+
+def query_expression(text: str, languages: tuple[str, ...] = ("it", "en")) -> str | None:
+    """An FTS5 OR-query of the question's content words (see ``query_terms``)."""
+    return expression_of(query_terms(text, languages))

@@ -84,3 +84,15 @@ def test_language_counts_follow_writes_of_this_and_another_connection(catalog, t
     other.write_dispatches([parse_record(_record(51, language="en"))])
     other.delete_dispatches(["d00"])
     assert catalog.language_counts() == {"it": 39, "en": 2}
+
+
+def test_frequent_terms_are_those_in_more_than_the_share_of_sentences(catalog):
+    from assistant.index.lexical import query_terms
+
+    rows = [set(r["terms"].split()) for r in catalog._rows("SELECT terms FROM lexical")]
+    terms = query_terms("grano porto notizia chiusura petrolio")
+    df = {t: sum(t in r for r in rows) for t in terms}
+    for share in (0.05, 0.2, 0.3, 0.6):
+        assert catalog.frequent_terms(terms, share) == {t for t, n in df.items() if n > share * len(rows)}
+    assert catalog.frequent_terms(terms, 1.0) == set()
+    assert set() < catalog.frequent_terms(terms, 0.2) < terms  # the case checked is not trivial
