@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from assistant.model import doc_of, split_sentence_id
 from assistant.model import sentence_id as make_id
-from assistant.model import split_sentence_id
 
 # Lexical weight = LEXICAL_BASE + LEXICAL_SPAN * (share of the corpus in the
 # question's language). Tuned on 600 SQuAD-it and 600 SQuAD-en-it dev
@@ -43,11 +43,6 @@ def fusion_weights(question_language: str, corpus_languages: Counter) -> FusionW
     share = corpus_languages.get(question_language, 0) / total
     return FusionWeights(dense=1.0, lexical=LEXICAL_BASE + LEXICAL_SPAN * share,
                          document_lexical=DOCUMENT_LEXICAL_SPAN * share)
-
-
-def doc_of(sentence_id: str) -> str:
-    """The dispatch id of a sentence id (``<doc_id>-sNNN``)."""
-    return sentence_id.rpartition("-s")[0]
 
 
 def neighbour_ids(sentence_id: str) -> tuple[str | None, str]:

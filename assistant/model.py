@@ -21,6 +21,11 @@ def split_sentence_id(sentence_id_: str) -> tuple[str, int]:
     return doc, int(number)
 
 
+def doc_of(sentence_id_: str) -> str:
+    """The dispatch id of a sentence id."""
+    return sentence_id_.rpartition("-s")[0]
+
+
 class Sentence(BaseModel):
     """One sentence of a dispatch body, with character offsets into the body."""
 

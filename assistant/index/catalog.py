@@ -5,7 +5,6 @@ indexed; the vector store is kept in step with it (see ingest/pipeline.py)."""
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import threading
 import time
@@ -15,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from assistant.index.lexical import index_terms
+from assistant.index.overfetch import overfetched
 from assistant.model import Chunk, Dispatch, Filters, ParsedDispatch, Sentence
 
 _SCHEMA = """
@@ -251,29 +251,27 @@ class Catalog:
         pass, are ranked first and judged by their dispatch: joining every
         matching row to its dispatch before ranking reads each row's stored
         columns, which costs several times the ranking itself on a large index.
-        When too few of them pass, the rows looked at are widened by the rate
-        observed; past ``LEXICAL_MAX_OVERFETCH`` the join does the filtering."""
+        When too few pass (see overfetch.py), up to ``LEXICAL_MAX_OVERFETCH``
+        rows looked at, the join does the filtering."""
         where, params = _filter_sql(filters or Filters(), alias="d")
-        ranked = (f"SELECT {table}.{id_column} AS id, {table}.doc_id AS doc_id, -bm25({table}) AS score "
-                  f"FROM {table} ")
+        columns = f"SELECT {table}.{id_column} AS id, {table}.doc_id AS doc_id, -bm25({table}) AS score FROM {table} "
+        best = columns + f"WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?"
         if not where:
-            rows = self._rows(ranked + f"WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?", [expression, limit])
-            return [(r["id"], r["score"]) for r in rows]
+            return [(r["id"], r["score"]) for r in self._rows(best, [expression, limit])]
         if share == 0:
             return []
-        wide = max(limit, math.ceil(limit * (1.5 / share if share else LEXICAL_OVERFETCH)))
-        while wide <= LEXICAL_MAX_OVERFETCH:
-            rows = self._rows(ranked + f"WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?", [expression, wide])
+
+        def best_passing(wide: int) -> tuple[list[tuple[str, float]], int]:
+            rows = self._rows(best, [expression, wide])
             ok = self.passing({r["doc_id"] for r in rows}, filters)
-            kept = [(r["id"], r["score"]) for r in rows if r["doc_id"] in ok]
-            if len(kept) >= limit or len(rows) < wide:  # enough, or every matching row was looked at
-                return kept[:limit]
-            if wide == LEXICAL_MAX_OVERFETCH:
-                break
-            # the best rows pass less often than the filter's share said: widen once by the rate observed
-            wide = min(LEXICAL_MAX_OVERFETCH, max(2 * wide, math.ceil(limit * 1.5 * len(rows) / max(len(kept), 1))))
+            return [(r["id"], r["score"]) for r in rows if r["doc_id"] in ok], len(rows)
+
+        kept = overfetched(best_passing, limit, share, floor=limit, factor=LEXICAL_OVERFETCH,
+                           cap=LEXICAL_MAX_OVERFETCH)
+        if kept is not None:
+            return kept
         rows = self._rows(
-            ranked + f"JOIN dispatches d ON d.id = {table}.doc_id "
+            columns + f"JOIN dispatches d ON d.id = {table}.doc_id "
             f"WHERE {table} MATCH ? AND {' AND '.join(where)} ORDER BY bm25({table}) LIMIT ?",
             [expression, *params, limit])
         return [(r["id"], r["score"]) for r in rows]

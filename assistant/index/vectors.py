@@ -3,14 +3,14 @@ Chroma server (``host:port``), chosen by settings here and nowhere else."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from assistant.index.catalog import date_int
-from assistant.model import Dispatch, Filters, Sentence, split_sentence_id
+from assistant.index.overfetch import overfetched
+from assistant.model import Dispatch, Filters, Sentence, doc_of
 from assistant.settings import IndexSettings
 
 #: rows per Chroma write (below its per-call cap of ~5,000)
@@ -93,47 +93,32 @@ class ChromaSentences:
               passing: Callable[[set[str]], set[str]] | None = None) -> list[tuple[str, float]]:
         """(sentence id, cosine similarity), best first.
 
-        With filters, enough nearest sentences to hold n that pass (judged by
-        ``share``, the expected share that passes; unknown = 1/``OVERFETCH``)
-        are fetched unfiltered and filtered here, which is much faster than
-        Chroma's filtered search on a large index. ``passing`` (dispatch ids ->
-        those that pass the filters) judges them from the catalog; without it
-        each fetched sentence's metadata is read and judged, which costs more.
-        When too few pass, the fetch is widened by the rate observed, up to
-        ``MAX_OVERFETCH``; Chroma filters itself only when the filter is too
-        selective for that."""
+        With filters and ``passing`` (dispatch ids -> those that pass the
+        filters, judged by the catalog), the nearest sentences are fetched
+        unfiltered, enough to hold n that pass (see overfetch.py; ``share`` is
+        the expected share that passes), and filtered here: much faster than
+        Chroma's filtered search on a large index, which runs only without
+        ``passing`` or when the filter is too selective for that."""
         if share == 0:
             return []
-        filters = filters or Filters()
-        where = _where(filters)
+        where = _where(filters or Filters())
         # no count() first: it costs more than the search on a large index, and a
         # search asking for more neighbours than exist simply returns them all
-        wide = max(MIN_OVERFETCH, math.ceil(n * (1.5 / share if share else OVERFETCH)))
-        while where is not None and wide <= MAX_OVERFETCH:
-            kept, looked_at = self._overfetched(vector, wide, where, passing)
-            if len(kept) >= n or looked_at < wide:  # enough, or every sentence was looked at
-                return kept[:n]
-            if wide == MAX_OVERFETCH:
-                break
-            # the nearest sentences pass less often than the filter's share said:
-            # widen once by the rate observed (a wide unfiltered search still
-            # costs a fraction of Chroma's filtered one)
-            wide = min(MAX_OVERFETCH, max(2 * wide, math.ceil(n * 1.5 * looked_at / max(len(kept), 1))))
+        if where is not None and passing is not None:
+            kept = overfetched(lambda wide: self._nearest_passing(vector, wide, passing), n, share,
+                               floor=MIN_OVERFETCH, factor=OVERFETCH, cap=MAX_OVERFETCH)
+            if kept is not None:
+                return kept
         result = self._collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
 
-    def _overfetched(self, vector: np.ndarray, wide: int, where: dict,
-                     passing: Callable[[set[str]], set[str]] | None) -> tuple[list[tuple[str, float]], int]:
+    def _nearest_passing(self, vector: np.ndarray, wide: int,
+                         passing: Callable[[set[str]], set[str]]) -> tuple[list[tuple[str, float]], int]:
         """The ``wide`` nearest sentences, unfiltered, then those that pass; and how many were fetched."""
-        include = ["distances"] if passing else ["distances", "metadatas"]
-        result = self._collection.query(query_embeddings=[vector], n_results=wide, include=include)
+        result = self._collection.query(query_embeddings=[vector], n_results=wide, include=["distances"])
         ids, distances = result["ids"][0], result["distances"][0]
-        if passing:
-            docs = {i: split_sentence_id(i)[0] for i in ids}
-            ok = passing(set(docs.values()))
-            return [(i, 1.0 - d) for i, d in zip(ids, distances) if docs[i] in ok], len(ids)
-        return [(i, 1.0 - d) for i, d, meta in zip(ids, distances, result["metadatas"][0])
-                if _matches(meta or {}, where)], len(ids)
+        ok = passing({doc_of(i) for i in ids})
+        return [(i, 1.0 - d) for i, d in zip(ids, distances) if doc_of(i) in ok], len(ids)
 
     def similarities(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
         """Cosine similarity of ``vector`` to the stored vectors of ``ids`` (unknown ids are left out)."""
@@ -150,29 +135,6 @@ class ChromaSentences:
 
     def count(self) -> int:
         return self._collection.count()
-
-
-def _matches(meta: dict, where: dict) -> bool:
-    """Whether one sentence's metadata satisfies a ``where`` clause as
-    ``_where`` builds it ($and, $or, $in, $gte, $lte), the way Chroma would."""
-    for key, condition in where.items():
-        if key == "$and":
-            ok = all(_matches(meta, c) for c in condition)
-        elif key == "$or":
-            ok = any(_matches(meta, c) for c in condition)
-        else:
-            value = meta.get(key)
-            ok = all(_OPERATORS[op](value, arg) for op, arg in condition.items())
-        if not ok:
-            return False
-    return True
-
-
-_OPERATORS = {
-    "$in": lambda value, arg: value in arg,
-    "$gte": lambda value, arg: value is not None and value >= arg,
-    "$lte": lambda value, arg: value is not None and value <= arg,
-}
 
 
 def _where(filters: Filters) -> dict | None:

@@ -82,11 +82,11 @@ def _expected(query, vectors, owner, filters, n):
 ])
 @pytest.mark.parametrize("narrow", ["no", "widened", "chroma"])
 @pytest.mark.parametrize("share", [None, 1.0, 0.001])
-@pytest.mark.parametrize("judge", ["metadata", "catalog"])
+@pytest.mark.parametrize("judge", ["none", "catalog"])
 def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeypatch, filters, narrow, share, judge):
-    """Every way of filtering (unfiltered neighbours judged here by their
-    metadata or by a catalog callback, widened when too few pass, or Chroma's
-    own filter past the widest fetch) gives the exact nearest matching sentences."""
+    """Every way of filtering (unfiltered neighbours judged by a catalog
+    callback, widened when too few pass; or Chroma's own filter, without a
+    callback or past the widest fetch) gives the exact nearest matching sentences."""
     from assistant.model import Filters
 
     if narrow != "no":  # look at only a few unfiltered neighbours first
