@@ -7,7 +7,9 @@ the question's language, mean "not in the corpus"."""
 
 from __future__ import annotations
 
+import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date
@@ -23,7 +25,10 @@ from assistant.prompting import (NumberedSource, answer_language, build_messages
                                  wording)
 from assistant.retrieve import HybridRetriever, top_dense
 from assistant.settings import Settings
+from assistant.translate import QuestionTranslator, target_language
 from assistant.verify import VerifiedSentence, Verifier
+
+log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 SOURCES_ONLY = 3  # source sentences shown when the model cannot answer
@@ -42,15 +47,39 @@ class AnswerService:
     """Retrieve, prompt, generate, resolve citations."""
 
     def __init__(self, settings: Settings, retriever: HybridRetriever, llm_provider,
-                 verifier: Verifier | None = None):
+                 verifier: Verifier | None = None, translator: QuestionTranslator | None = None):
         self.settings = settings
         self.retriever = retriever
         self.verifier = verifier  # None: the model's citations are shown unchecked
+        self.translator = translator  # None: questions are searched only as asked
         self._llm_provider = llm_provider  # callable returning the ChatBackend, loaded on first use
 
     @property
     def llm(self) -> ChatBackend:
         return self._llm_provider()
+
+    def find(self, question: str, language: str, top_k: int | None = None, filters: Filters | None = None,
+             model_turn: Callable[[], AbstractContextManager] = nullcontext) -> tuple[list[SentenceHit], str | None]:
+        """The source sentences for a question, and the translation it was also
+        searched with (None when the question's language is not a minority
+        in the corpus, translation is off, or the model could not translate)."""
+        translation = self._translation(question, language, model_turn)
+        hits = self.retriever.retrieve(question, language, top_k=top_k, filters=filters, translation=translation)
+        return hits, translation[0] if translation else None
+
+    def _translation(self, question: str, language: str,
+                     model_turn: Callable[[], AbstractContextManager]) -> tuple[str, str] | None:
+        if self.translator is None or not self.settings.retrieval.translate_questions:
+            return None
+        target = target_language(language, Counter(self.retriever.catalog.language_counts()))
+        if target is None:
+            return None
+        try:
+            text = self.translator.translate(question, target, model_turn)
+        except LLMError as exc:  # search as asked; the answer step reports the model's state
+            log.warning("question not translated: %s", exc)
+            return None
+        return (text, target) if text else None
 
     def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None,
             reference_date: date | None = None) -> Answer:
@@ -83,9 +112,10 @@ class AnswerService:
         if self.settings.retrieval.relative_dates and self.retriever.catalog.has_dated_dispatches():
             reference = reference_date or self.settings.retrieval.reference_date or date.today()
             filters, date_phrase = with_relative_dates(question, language, filters, reference)
-        hits = self.retriever.retrieve(question, language, top_k=top_k, filters=filters)
+        hits, translation = self.find(question, language, top_k, filters, model_turn)
         timings["retrieval"] = time.perf_counter() - started
         base = dict(question=question, language=language, filters=filters, date_phrase=date_phrase, backend="",
+                    translated_question=translation,
                     retrieved=[{"sentence_id": h.sentence.id, "score": h.score, "dense": h.dense} for h in hits])
 
         reason = self._abstain_before_model(hits, language)

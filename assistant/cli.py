@@ -120,6 +120,8 @@ def _print_answer(answer: Answer, skip_text: bool = False) -> None:
     if answer.date_phrase:
         out.print(f"\n[dates {answer.filters.since} to {answer.filters.until}, from \"{answer.date_phrase}\"]",
                   style="dim", markup=False)
+    if answer.translated_question:
+        out.print(f"\n[also searched as \"{answer.translated_question}\"]", style="dim", markup=False)
     out.print(f"\n[{answer.backend or 'no model call'}; {answer.timings.get('total', 0):.1f} s]", style="dim",
               markup=False)
 

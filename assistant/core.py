@@ -27,6 +27,7 @@ from assistant.ingest.sentences import detect_language
 from assistant.retrieve import HybridRetriever
 from assistant.rewrite import QuestionRewriter
 from assistant.settings import Settings
+from assistant.translate import QuestionTranslator
 from assistant.verify import Verifier
 
 log = logging.getLogger(__name__)
@@ -66,11 +67,15 @@ class Assistant:
 
     @cached_property
     def answers(self) -> AnswerService:
-        return AnswerService(self.settings, self.retriever, self.llm, self.verifier)
+        return AnswerService(self.settings, self.retriever, self.llm, self.verifier, self.translator)
 
     @cached_property
     def rewriter(self) -> QuestionRewriter:
         return QuestionRewriter(self.settings.prompts_dir, self.llm)
+
+    @cached_property
+    def translator(self) -> QuestionTranslator:
+        return QuestionTranslator(self.settings.prompts_dir, self.llm)
 
     def llm(self) -> ChatBackend:
         """The language model, loaded on first use."""
@@ -91,8 +96,9 @@ class Assistant:
             return service.ingest(paths, progress=progress, on_file=on_file)
 
     def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> list[SentenceHit]:
-        """The best source sentences for a question."""
-        return self.retriever.retrieve(question, answer_language(detect_language(question)), top_k, filters)
+        """The best source sentences for a question (searched in translation too
+        when its language is a minority in the corpus, see translate_questions)."""
+        return self.answers.find(question, answer_language(detect_language(question)), top_k, filters)[0]
 
     def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None,
             history: list[Message] | None = None, reference_date: date | None = None) -> Answer:

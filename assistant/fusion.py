@@ -24,6 +24,14 @@ LEXICAL_SPAN = 0.6
 # words between them; across languages it only adds noise. Tuned on 800
 # SQuAD-it and 800 SQuAD-en-it dev questions together (evals/results/README.md).
 DOCUMENT_LEXICAL_SPAN = 0.7
+# A question machine-translated into the corpus's language (translate.py):
+# the share of the dense score taken from the translation's embedding, and
+# the trust put in its words (the lexical weights of its language are scaled
+# by it: a small model's translation gets names right more often than
+# wording). Tuned on 400 SQuAD-en-it dev questions, checked on another 600
+# (evals/results/README.md, "Questions searched in translation").
+TRANSLATION_DENSE = 0.5
+TRANSLATION_LEXICAL_TRUST = 0.2
 
 
 @dataclass
@@ -35,14 +43,16 @@ class FusionWeights:
     document_lexical: float = 0.0
 
 
-def fusion_weights(question_language: str, corpus_languages: Counter) -> FusionWeights:
+def fusion_weights(question_language: str, corpus_languages: Counter, translated: bool = False) -> FusionWeights:
     """Lexical matching helps within a language and little across languages
     (only names and numbers are shared), so its weight follows the share of
-    the corpus written in the question's language."""
+    the corpus written in the question's language; a machine translation's
+    words count less (TRANSLATION_LEXICAL_TRUST)."""
     total = sum(corpus_languages.values()) or 1
     share = corpus_languages.get(question_language, 0) / total
-    return FusionWeights(dense=1.0, lexical=LEXICAL_BASE + LEXICAL_SPAN * share,
-                         document_lexical=DOCUMENT_LEXICAL_SPAN * share)
+    trust = TRANSLATION_LEXICAL_TRUST if translated else 1.0
+    return FusionWeights(dense=1.0, lexical=trust * (LEXICAL_BASE + LEXICAL_SPAN * share),
+                         document_lexical=trust * DOCUMENT_LEXICAL_SPAN * share)
 
 
 def neighbour_ids(sentence_id: str) -> tuple[str | None, str]:
@@ -82,6 +92,12 @@ def with_document_scores(fused: dict[str, float], documents: dict[str, float], w
         return dict(fused)
     scaled = min_max(documents)
     return {sid: score + weight * scaled.get(doc_of(sid), 0.0) for sid, score in fused.items()}
+
+
+def mixed(first: dict[str, float], second: dict[str, float], weight: float) -> dict[str, float]:
+    """Per sentence: (1 - weight) * first + weight * second (a missing score counts as the other)."""
+    return {i: (1 - weight) * first.get(i, second.get(i, 0.0)) + weight * second.get(i, first.get(i, 0.0))
+            for i in first.keys() | second.keys()}
 
 
 def min_max(scores: dict[str, float]) -> dict[str, float]:

@@ -126,6 +126,9 @@ class Answer(BaseModel):
     standalone_question: str | None = Field(
         None, description="The follow-up question rewritten to stand alone (used for retrieval)."
     )
+    translated_question: str | None = Field(
+        None, description="The question in the corpus's main language, searched as well (see translate_questions)."
+    )
     answer: str
     language: str
     abstained: bool

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from assistant.fusion import (fusion_weights, neighbour_ids, relative_fusion, windowed, with_document_boost,
-                              with_document_scores)
+from assistant.fusion import (TRANSLATION_DENSE, fusion_weights, mixed, neighbour_ids, relative_fusion, windowed,
+                              with_document_boost, with_document_scores)
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query
 from assistant.index.lexical import expression_of, query_terms
@@ -31,27 +31,43 @@ class HybridRetriever:
         self.reranker = build_reranker(settings.reranker_model)
 
     def retrieve(self, question: str, language: str, top_k: int | None = None,
-                 filters: Filters | None = None, neighbours: int | None = None) -> list[SentenceHit]:
-        """The ``top_k`` best sentences for ``question``, best first."""
+                 filters: Filters | None = None, neighbours: int | None = None,
+                 translation: tuple[str, str] | None = None) -> list[SentenceHit]:
+        """The ``top_k`` best sentences for ``question``, best first.
+        ``translation`` (text, language): the question in the corpus's main
+        language; it drives the lexical side and adds a second dense query."""
         top_k = top_k or self.settings.top_k
         n = max(self.settings.candidates, top_k)
         query_vec = embed_query(self.embedder, question)
         share = None if filters is None or filters.is_empty() else self.catalog.share_matching(filters)
-        dense = self.vectors.query(query_vec, n, filters, share,
-                                   passing=lambda doc_ids: self.catalog.passing(doc_ids, filters))
-        terms = query_terms(question)
+        passing = lambda doc_ids: self.catalog.passing(doc_ids, filters)  # noqa: E731
+        dense = self.vectors.query(query_vec, n, filters, share, passing=passing)
+        lexical_text, lexical_language = translation or (question, language)
+        terms = query_terms(lexical_text)
         if self.settings.lexical_max_term_share < 1:
             terms = (terms - self.catalog.frequent_terms(terms, self.settings.lexical_max_term_share)) or terms
         expression = expression_of(terms)
-        weights = fusion_weights(language, Counter(self.catalog.language_counts()))
+        weights = fusion_weights(lexical_language, Counter(self.catalog.language_counts()),
+                                 translated=translation is not None)
         lexical = self.catalog.lexical_search(expression, n, filters, share) if expression else []
         documents = (self.catalog.lexical_document_search(expression, n, filters, share)
                      if expression and weights.document_lexical else [])
         cosines = dict(dense)
+        translated_vec = embed_query(self.embedder, translation[0]) if translation else None
+        if translated_vec is not None:
+            for sid, _ in self.vectors.query(translated_vec, n, filters, share, passing=passing):
+                cosines.setdefault(sid, None)
         # one look-up for the cosines of lexical-only hits and of the dense hits' neighbours
-        wanted = {i for i, _ in lexical} | {n for i in cosines for n in neighbour_ids(i) if n}
-        known = {**self.vectors.similarities(query_vec, sorted(wanted - cosines.keys())), **cosines}
-        dense_side = with_document_boost(windowed(cosines, known, self.settings.sentence_window),
+        wanted = {i for i, _ in lexical} | {n for i in cosines for n in neighbour_ids(i) if n} | cosines.keys()
+        have = {i: c for i, c in cosines.items() if c is not None}
+        known = {**self.vectors.similarities(query_vec, sorted(wanted - have.keys())), **have}
+        cosines = {i: known.get(i, 0.0) for i in cosines}
+        ranking = known
+        if translated_vec is not None:
+            other = self.vectors.similarities(translated_vec, sorted(wanted | cosines.keys()))
+            ranking = mixed(known, other, TRANSLATION_DENSE)
+            cosines = {i: ranking[i] for i in cosines}
+        dense_side = with_document_boost(windowed(cosines, ranking, self.settings.sentence_window),
                                          self.settings.document_boost)
         fused = with_document_scores(relative_fusion([(dense_side, weights.dense), (dict(lexical), weights.lexical)]),
                                      dict(documents), weights.document_lexical)

@@ -16,7 +16,7 @@ from assistant.llms.base import ChatBackend, Message
 #: turns of the conversation shown to the model, and characters kept of each
 MAX_TURNS = 6
 MAX_TURN_CHARS = 600
-_PREFIX = re.compile(r"^\s*(rewritten question|standalone question|domanda riformulata|domanda)\s*:\s*", re.I)
+_PREFIX = re.compile(r"^\s*(rewritten question|standalone question|domanda riformulata|domanda|italian|italiano|english|inglese)\s*:\s*", re.I)
 _MARKERS = re.compile(r"\s*\[\d+\]")
 
 

@@ -89,6 +89,9 @@ class RetrievalSettings(BaseModel):
     # 74% / 72% declined with the article removed, 23% / 25% with only the gold
     # paragraph removed. Reproduce: scripts/calibrate_abstention.py
     min_top_cosine: dict[str, float] = {"it": 0.85, "en": 0.81, "default": 0.81}
+    translate_questions: bool = Field(
+        True, description="A question in a language that is a minority in the corpus is also searched in the "
+        "corpus's main language, translated by the language model (one short model call).")
     relative_dates: bool = Field(True, description="Turn 'ieri', 'last week', 'a febbraio'... into a date filter.")
     reference_date: date | None = Field(None, description="The day relative dates count from; default: today.")
     sentence_window: float = Field(0.2, description="Share of a sentence's dense score taken from its neighbours.")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import assistant  # noqa: F401  (offline environment defaults)
-from assistant.settings import LLMSettings, Settings
+from assistant.settings import LLMSettings, RetrievalSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -29,9 +29,12 @@ def shared(*parts: str) -> Path:
 def make_settings(home: Path, **overrides) -> Settings:
     """Settings for a test: index under ``home``, bundled LLM, no Ollama probing; a
     generous model timeout, since a loaded 2-core machine can be slow (the timeout
-    itself is tested on its own)."""
+    itself is tested on its own); no question translation unless ``retrieval`` says so."""
     llm = overrides.pop("llm", LLMSettings(backend="llamacpp", timeout_s=600))
-    return Settings(home=home, llm=llm, **overrides)
+    # retrieval tests run without model calls: questions are searched as asked
+    # (translation has its own tests, tests/test_translate.py)
+    retrieval = overrides.pop("retrieval", RetrievalSettings(translate_questions=False))
+    return Settings(home=home, llm=llm, retrieval=retrieval, **overrides)
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def helper(tmp_path_factory):
                                        body=FLOOD_V2.replace("venerdì", "sabato"))])
     # min_top_cosine above 1: the ask path stops before the model (no LLM call in these tests)
     assistant = Assistant(make_settings(root / "home", retrieval=RetrievalSettings(
-        min_top_cosine={"default": 1.01})))
+        min_top_cosine={"default": 1.01}, translate_questions=False)))
     assert assistant.ingest([root / "feed.jsonl"], progress=False).ok
     assert assistant.ingest([root / "later.jsonl"], progress=False).ok
     return assistant
@@ -122,6 +122,24 @@ def test_language_aware_fusion_on_a_mixed_corpus(helper):
     assert crossing[0].sentence.doc_id == "grano"
     italian = helper.retrieve("Quante turbine ha il nuovo parco eolico di Taranto?", top_k=3)  # Italian over English
     assert italian[0].sentence.doc_id == "wind"
+
+
+def test_a_translation_adds_a_search_but_relevance_stays_the_questions(helper):
+    question = "How far did the wheat go down?"  # few words shared with the Italian text
+    plain = helper.retriever.retrieve(question, "en", top_k=40)
+    translated = helper.retriever.retrieve(question, "en", top_k=40,
+                                           translation=("Di quanto è sceso il prezzo del grano duro?", "it"))
+    def margin(hits):  # the gold sentence's lead over the best sentence of another dispatch
+        gold = next(h.score for h in hits if h.sentence.id == "grano-s000")
+        return gold - max(h.score for h in hits if h.sentence.doc_id != "grano")
+
+    assert translated[0].sentence.id == "grano-s000"
+    assert margin(translated) > margin(plain) + 0.1  # the translation's words and embedding agree on it
+    # the dense value of a hit (the abstention signal) is the asked question's cosine, translated or not
+    before = {h.sentence.id: h.dense for h in plain}
+    for hit in translated:
+        if hit.sentence.id in before:
+            assert hit.dense == pytest.approx(before[hit.sentence.id], abs=1e-5)
 
 
 def test_filters_by_date_source_and_language(helper):

@@ -36,7 +36,9 @@ def eval_command(
         limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N questions (after sampling)."),
         sample: Optional[int] = typer.Option(None, "--sample", help="A random sample of N questions."),
         seed: int = typer.Option(0, "--seed", help="Seed of the sample."),
-        retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Score retrieval only; no model calls."),
+        retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Score retrieval only; no answers are "
+                                            "generated (a question may still be translated for retrieval, see "
+                                            "RETRIEVAL__TRANSLATE_QUESTIONS)."),
         top_k: Optional[int] = typer.Option(None, "--top-k", help="Source sentences given to the model."),
         date_window: Optional[int] = typer.Option(None, "--date-window", help="Restrict retrieval to the N days up "
                                                   "to each question's question_date."),

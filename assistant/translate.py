@@ -1,0 +1,56 @@
+"""Questions translated into the language of most of the corpus before retrieval.
+
+BM25 matches words, so an English question over Italian dispatches finds
+little beyond names; with the question also in Italian the lexical side
+matches again and the dense side gets a second query. The prompt is the file
+``prompts/translate.txt``; the model is the configured ChatBackend."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+
+from assistant.llms.base import ChatBackend
+from assistant.prompting import wording
+from assistant.rewrite import clean_reply
+
+#: translate when the question's language is below this share of the corpus
+MAX_SHARE = 0.5
+
+
+def target_language(language: str, corpus_languages: Counter) -> str | None:
+    """The corpus's main language when the question's language is a minority
+    there (None: no translation needed, or an empty corpus)."""
+    total = sum(corpus_languages.values())
+    if not total or corpus_languages.get(language, 0) / total >= MAX_SHARE:
+        return None
+    main, _ = corpus_languages.most_common(1)[0]
+    return main if main != language else None
+
+
+class QuestionTranslator:
+    """Translate a question with the language model."""
+
+    def __init__(self, prompts_dir: Path, llm_provider: Callable[[], ChatBackend], max_tokens: int = 96):
+        self.prompts_dir = Path(prompts_dir)
+        self.template = (self.prompts_dir / "translate.txt").read_text(encoding="utf-8")
+        self._llm_provider = llm_provider
+        self.max_tokens = max_tokens
+
+    def translate(self, question: str, target: str,
+                  model_turn: Callable[[], AbstractContextManager] = nullcontext) -> str | None:
+        """``question`` in the ``target`` language, or None when the model's reply
+        is unusable (empty, or far longer than the question). The model call
+        runs inside ``model_turn()`` (a server's exclusive model slot)."""
+        if not question.strip():
+            return None
+        words = wording(self.prompts_dir, target)
+        name = words["language_name"]
+        examples = "\n\n".join(f"Question: {source}\n{name}: {target}" for source, target in words["translations"])
+        prompt = self.template.format(language_name=name, examples=examples, question=question.strip())
+        with model_turn():
+            reply = self._llm_provider().chat([{"role": "user", "content": prompt}], max_tokens=self.max_tokens)
+        line = clean_reply(reply, question)
+        return line if line and line.casefold() != question.strip().casefold() else None
