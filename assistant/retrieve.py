@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from assistant.answer_types import asked_type, holds_type
 from assistant.fusion import (TRANSLATION_DENSE, fusion_weights, mixed, neighbour_ids, relative_fusion, windowed,
                               with_document_boost, with_document_scores)
 from assistant.index.catalog import Catalog
@@ -71,6 +72,7 @@ class HybridRetriever:
                                          self.settings.document_boost)
         fused = with_document_scores(relative_fusion([(dense_side, weights.dense), (dict(lexical), weights.lexical)]),
                                      dict(documents), weights.document_lexical)
+        fused = self._with_answer_types(question, fused)
         pool = max(top_k, self.settings.rerank_candidates) if self.reranker else top_k
         ranked = sorted(fused, key=lambda i: (fused[i], known.get(i, 0.0)), reverse=True)[:2 * pool + 10]
         sentences = self.catalog.sentences(ranked)
@@ -82,6 +84,16 @@ class HybridRetriever:
         hits = self._hits(ranked, fused, known, dict(lexical), sentences, dispatches,
                           self.settings.context_neighbours if neighbours is None else neighbours)
         return self.reranker.rerank(question, hits, top_k) if self.reranker else hits[:top_k]
+
+    def _with_answer_types(self, question: str, fused: dict[str, float]) -> dict[str, float]:
+        """``fused`` plus ``answer_type_boost`` for sentences holding the kind of
+        words the question asks for (a date for "quando", a number for "quanti")."""
+        kind = asked_type(question) if self.settings.answer_type_boost else None
+        if kind is None:
+            return fused
+        texts = self.catalog.sentences(list(fused))
+        boost = self.settings.answer_type_boost
+        return {i: v + (boost if i in texts and holds_type(texts[i].text, kind) else 0.0) for i, v in fused.items()}
 
     def _newest_versions(self, ranked: list[str], fused: dict[str, float], sentences: dict[str, Sentence],
                          dispatches: dict[str, Dispatch]) -> list[str]:

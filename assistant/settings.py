@@ -92,6 +92,9 @@ class RetrievalSettings(BaseModel):
     translate_questions: bool = Field(
         True, description="A question in a language that is a minority in the corpus is also searched in the "
         "corpus's main language, translated by the language model (one short model call).")
+    answer_type_boost: float = Field(
+        0.3, description="Added to the fused score of sentences holding what the question word asks for (a date "
+        "for 'quando'/'when', a number for 'quanti'/'how many'); 0 = off.")
     relative_dates: bool = Field(True, description="Turn 'ieri', 'last week', 'a febbraio'... into a date filter.")
     reference_date: date | None = Field(None, description="The day relative dates count from; default: today.")
     sentence_window: float = Field(0.2, description="Share of a sentence's dense score taken from its neighbours.")
