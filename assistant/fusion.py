@@ -43,13 +43,17 @@ class FusionWeights:
     document_lexical: float = 0.0
 
 
+def language_share(language: str, corpus_languages: Counter) -> float:
+    """The share of the corpus's sentences written in ``language`` (0 for an empty corpus)."""
+    return corpus_languages.get(language, 0) / (sum(corpus_languages.values()) or 1)
+
+
 def fusion_weights(question_language: str, corpus_languages: Counter, translated: bool = False) -> FusionWeights:
     """Lexical matching helps within a language and little across languages
     (only names and numbers are shared), so its weight follows the share of
     the corpus written in the question's language; a machine translation's
     words count less (TRANSLATION_LEXICAL_TRUST)."""
-    total = sum(corpus_languages.values()) or 1
-    share = corpus_languages.get(question_language, 0) / total
+    share = language_share(question_language, corpus_languages)
     trust = TRANSLATION_LEXICAL_TRUST if translated else 1.0
     return FusionWeights(dense=1.0, lexical=trust * (LEXICAL_BASE + LEXICAL_SPAN * share),
                          document_lexical=trust * DOCUMENT_LEXICAL_SPAN * share)

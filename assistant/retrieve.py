@@ -55,27 +55,24 @@ class HybridRetriever:
                      if expression and weights.document_lexical else [])
         cosines = dict(dense)
         translated_vec = embed_query(self.embedder, translation[0]) if translation else None
-        if translated_vec is not None:
-            for sid, _ in self.vectors.query(translated_vec, n, filters, share, passing=passing):
-                cosines.setdefault(sid, None)
-        # one look-up for the cosines of lexical-only hits and of the dense hits' neighbours
-        wanted = {i for i, _ in lexical} | {n for i in cosines for n in neighbour_ids(i) if n} | cosines.keys()
-        have = {i: c for i, c in cosines.items() if c is not None}
-        known = {**self.vectors.similarities(query_vec, sorted(wanted - have.keys())), **have}
-        cosines = {i: known.get(i, 0.0) for i in cosines}
+        translated = (dict(self.vectors.query(translated_vec, n, filters, share, passing=passing))
+                      if translated_vec is not None else {})
+        candidates = cosines.keys() | translated.keys()
+        # one look-up for the cosines of lexical-only hits, the translation's hits and the candidates' neighbours
+        wanted = {i for i, _ in lexical} | {n for i in candidates for n in neighbour_ids(i) if n} | candidates
+        known = {**self.vectors.similarities(query_vec, sorted(wanted - cosines.keys())), **cosines}
         ranking = known
-        if translated_vec is not None:
-            other = self.vectors.similarities(translated_vec, sorted(wanted | cosines.keys()))
+        if translated:
+            other = {**self.vectors.similarities(translated_vec, sorted(wanted - translated.keys())), **translated}
             ranking = mixed(known, other, TRANSLATION_DENSE)
-            cosines = {i: ranking[i] for i in cosines}
-        dense_side = with_document_boost(windowed(cosines, ranking, self.settings.sentence_window),
-                                         self.settings.document_boost)
+        dense_side = with_document_boost(windowed({i: ranking.get(i, 0.0) for i in candidates}, ranking,
+                                                  self.settings.sentence_window), self.settings.document_boost)
         fused = with_document_scores(relative_fusion([(dense_side, weights.dense), (dict(lexical), weights.lexical)]),
                                      dict(documents), weights.document_lexical)
-        fused = self._with_answer_types(question, fused)
+        fused, texts = self._with_answer_types(question, fused)
         pool = max(top_k, self.settings.rerank_candidates) if self.reranker else top_k
         ranked = sorted(fused, key=lambda i: (fused[i], known.get(i, 0.0)), reverse=True)[:2 * pool + 10]
-        sentences = self.catalog.sentences(ranked)
+        sentences = {i: texts[i] for i in ranked if i in texts} if texts else self.catalog.sentences(ranked)
         dispatches = self.catalog.dispatches(s.doc_id for s in sentences.values())
         ranked = self._newest_versions(ranked, fused, sentences, dispatches)[:pool]
         missing = [i for i in ranked if i not in known]
@@ -85,15 +82,18 @@ class HybridRetriever:
                           self.settings.context_neighbours if neighbours is None else neighbours)
         return self.reranker.rerank(question, hits, top_k) if self.reranker else hits[:top_k]
 
-    def _with_answer_types(self, question: str, fused: dict[str, float]) -> dict[str, float]:
+    def _with_answer_types(self, question: str, fused: dict[str, float]) -> tuple[dict[str, float],
+                                                                                 dict[str, Sentence]]:
         """``fused`` plus ``answer_type_boost`` for sentences holding the kind of
-        words the question asks for (a date for "quando", a number for "quanti")."""
+        words the question asks for (a date for "quando", a number for "quanti"),
+        and the candidate sentences read to decide it (empty when none were)."""
         kind = asked_type(question) if self.settings.answer_type_boost else None
         if kind is None:
-            return fused
+            return fused, {}
         texts = self.catalog.sentences(list(fused))
         boost = self.settings.answer_type_boost
-        return {i: v + (boost if i in texts and holds_type(texts[i].text, kind) else 0.0) for i, v in fused.items()}
+        return {i: v + (boost if i in texts and holds_type(texts[i].text, kind) else 0.0)
+                for i, v in fused.items()}, texts
 
     def _newest_versions(self, ranked: list[str], fused: dict[str, float], sentences: dict[str, Sentence],
                          dispatches: dict[str, Dispatch]) -> list[str]:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
+from assistant.fusion import language_share
 from assistant.llms.base import ChatBackend
 from assistant.prompting import wording
 from assistant.rewrite import clean_reply
@@ -23,8 +24,7 @@ MAX_SHARE = 0.5
 def target_language(language: str, corpus_languages: Counter) -> str | None:
     """The corpus's main language when the question's language is a minority
     there (None: no translation needed, or an empty corpus)."""
-    total = sum(corpus_languages.values())
-    if not total or corpus_languages.get(language, 0) / total >= MAX_SHARE:
+    if not sum(corpus_languages.values()) or language_share(language, corpus_languages) >= MAX_SHARE:
         return None
     main, _ = corpus_languages.most_common(1)[0]
     return main if main != language else None
@@ -48,7 +48,8 @@ class QuestionTranslator:
             return None
         words = wording(self.prompts_dir, target)
         name = words["language_name"]
-        examples = "\n\n".join(f"Question: {source}\n{name}: {target}" for source, target in words["translations"])
+        examples = "\n\n".join(f"Question: {source}\n{name}: {translated}"
+                                 for source, translated in words["translations"])
         prompt = self.template.format(language_name=name, examples=examples, question=question.strip())
         with model_turn():
             reply = self._llm_provider().chat([{"role": "user", "content": prompt}], max_tokens=self.max_tokens)
