@@ -128,17 +128,17 @@ class AnswerService:
         t = time.perf_counter()
         sources = number_sources(hits)
         follower = AnswerFieldStream()
-        citing = self.settings.llm.citations
+        citing, style = self.settings.llm.citations, self.settings.llm.answer_style
         try:
             llm = self.llm
             base["backend"] = llm.description
 
             def user_tokens(candidate: list[NumberedSource]) -> int:
                 return llm.count_tokens(build_messages(self.settings.prompts_dir, question, language,
-                                                       candidate, citing)[1]["content"])
+                                                       candidate, citing, style)[1]["content"])
 
             sources = fit_context(sources, self.settings.retrieval.context_max_tokens, user_tokens)
-            messages = build_messages(self.settings.prompts_dir, question, language, sources, citing)
+            messages = build_messages(self.settings.prompts_dir, question, language, sources, citing, style)
             context_tokens = llm.count_tokens(messages[1]["content"])
             timings["prompt"] = time.perf_counter() - t
             t = time.perf_counter()

@@ -16,6 +16,7 @@ from assistant.model import SentenceHit
 SUPPORTED = ("it", "en")
 # The system prompt for each way of citing (LLMSettings.citations).
 SYSTEM_PROMPTS = {"per_answer": "system.txt", "per_sentence": "system_per_sentence.txt"}
+STYLES_FILE = "styles.toml"  # the answer styles' rules (LLMSettings.answer_style)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,14 @@ def _load(prompts_dir: str, system_name: str = "system.txt") -> tuple[str, str, 
         raise FileNotFoundError(f"Prompt directory {root} lacks {', '.join(missing)} (ASSISTANT_PROMPTS_DIR)")
     words = tomllib.loads((root / "languages.toml").read_text(encoding="utf-8"))
     return (root / system_name).read_text(encoding="utf-8"), (root / "question.txt").read_text(encoding="utf-8"), words
+
+
+@lru_cache(maxsize=8)
+def _styles(prompts_dir: str) -> dict:
+    path = Path(prompts_dir) / STYLES_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"Prompt directory {prompts_dir} lacks {STYLES_FILE} (ASSISTANT_PROMPTS_DIR)")
+    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 def wording(prompts_dir: Path, language: str) -> dict[str, str]:
@@ -105,12 +114,26 @@ def fit_context(sources: list[NumberedSource], max_tokens: int,
     return fitted
 
 
+def style_words(prompts_dir: Path, language: str, style: str) -> dict[str, str]:
+    """The wording of ``language`` with the answer style's rule and example answer
+    (``style_rule``, ``example_answer``) filled in."""
+    words = dict(wording(prompts_dir, language))
+    styles = _styles(str(prompts_dir))
+    if style not in styles or style not in words.get("example_answers", {}):
+        raise ValueError(f"Unknown answer style {style!r}: {STYLES_FILE} and languages.toml of {prompts_dir} "
+                         f"define {sorted(styles)}")
+    words["example_answer"] = words["example_answers"][style]
+    words["style_rule"] = styles[style]["rule"].format(language_name=words["language_name"])
+    return words
+
+
 def build_messages(prompts_dir: Path, question: str, language: str, sources: list[NumberedSource],
-                   citations: str = "per_answer") -> list[Message]:
+                   citations: str = "per_answer", style: str = "sentences") -> list[Message]:
     """System and user messages for one question; ``citations`` picks the
-    system prompt of that way of citing (``SYSTEM_PROMPTS``)."""
+    system prompt of that way of citing (``SYSTEM_PROMPTS``), ``style`` the
+    answer style's rule and example (``styles.toml``)."""
     system_t, question_t, _ = _load(str(prompts_dir), SYSTEM_PROMPTS[citations])
-    words = wording(prompts_dir, language)
+    words = style_words(prompts_dir, language, style)
     system = PromptTemplate(system_t).format(**words)
     user = PromptTemplate(question_t).format(
         sources=format_sources(sources), question=question.strip(),

@@ -135,6 +135,9 @@ def main() -> None:
     items = collect(helper, args.runs)
     print(f"{len(items)} answerable questions ({sum(i['abstained'] for i in items)} declined before the model)")
     print("model's own citations:", json.dumps(baseline(items)))
+    v = helper.settings.verification
+    print("verified with the current settings:",
+          json.dumps(replay(items, v.min_cosine, v.min_overlap, v.min_novel, v.max_per_sentence)))
     grid = [replay(items, c, o, n, m) for c in COSINES for o in OVERLAPS for n in NOVELS for m in MAX_PER_SENTENCE]
     feasible = [g for g in grid if g["precision"] >= args.target and g["any_correct"] >= args.min_any_correct]
     frontier = {}

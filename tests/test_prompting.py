@@ -64,3 +64,35 @@ def test_fit_context_drops_context_of_lowest_ranked_hits_first():
     # never below the hits themselves, and no budget means no change
     assert all(not s.hit.context_after for s in fit_context(sources, 1, lines))
     assert fit_context(sources, 0, lines) is sources
+
+
+def test_answer_styles_fill_rule_and_example_and_leave_no_placeholder():
+    import json
+    import re
+    from pathlib import Path
+
+    import pytest
+
+    from assistant.cite import SCHEMAS
+    from assistant.prompting import build_messages, style_words
+
+    prompts = Path(__file__).resolve().parents[1] / "prompts"
+    sources = number_sources([_hit(Dispatch(id="a", body="x"), _sentences("a", 3), 1)])
+    seen = set()
+    for citing in SCHEMAS:
+        for style in ("sentences", "concise"):
+            for language in ("it", "en"):
+                system = build_messages(prompts, "Chi?", language, sources, citing, style)[0]["content"]
+                words = style_words(prompts, language, style)
+                assert words["style_rule"].split(";")[0] in system
+                # the example reply is valid JSON of the citing's shape, with this style's answer
+                reply = json.loads(system.rsplit("Reply: ", 1)[1].strip())
+                assert set(reply) == set(SCHEMAS[citing]["required"])
+                assert words["example_answer"] in system
+                assert not re.search(r"\{\{|\}\}|\{[a-z_]+\}", system), "unfilled or doubled braces"
+                seen.add(system)
+    assert len(seen) == 8  # every citing x style x language prompt differs
+    concise = style_words(prompts, "en", "concise")["example_answer"]
+    assert len(concise.split()) < len(style_words(prompts, "en", "sentences")["example_answer"].split())
+    with pytest.raises(ValueError, match="Unknown answer style"):
+        build_messages(prompts, "Chi?", "it", sources, "per_answer", "verbose")

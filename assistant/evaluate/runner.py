@@ -32,6 +32,11 @@ RETRIEVAL_DEPTH = 40  # sentences retrieved for scoring: enough to rank 10 disti
 MAX_CONSECUTIVE_ERRORS = 5
 
 
+# The model settings that change what an answer says (a resumed run must not mix them).
+ANSWER_SHAPING = {"citations", "answer_style", "temperature", "max_tokens", "context_window", "model_path",
+                  "ollama_model", "openai_model"}
+
+
 class EvalOptions(BaseModel):
     """What to run: the question set, the sample, and how deep to go."""
 
@@ -169,6 +174,7 @@ class EvalRunner:
             "embedder": settings.embedder.model, "retrieval": settings.retrieval.model_dump(mode="json"),
             "verification": settings.verification.model_dump(mode="json"),
             "llm_backend": settings.llm.backend, "prompts_dir": str(settings.prompts_dir),
+            "llm": settings.llm.model_dump(mode="json", include=ANSWER_SHAPING),
         }
 
     def _check_manifest(self) -> None:
