@@ -2,7 +2,10 @@
 
 Each answer sentence is scored against each source sentence given to the
 model: dense similarity (the answer sentence embedded as a query against the
-source's stored vector) and lexical overlap (the share of the answer
+source's stored vector; for a source in another language than the answer,
+the question and the answer sentence embedded together, since a short
+translated answer such as "Linate airport" shares neither words nor much
+meaning with its Italian source on its own) and lexical overlap (the share of the answer
 sentence's content words, stemmed in Italian and English, found in the
 source). A source supports a sentence when either score passes its
 threshold (``VerificationSettings``, calibrated by
@@ -91,6 +94,12 @@ def novel_overlap(claim: str, source: str, question: str) -> float | None:
     return _share_in(pairs, content_stems(source)) if pairs else None
 
 
+def _crosses(source: NumberedSource, language: str | None, question: str) -> bool:
+    """Whether the source is in another known language than the answer (with a question to join)."""
+    theirs = source.hit.dispatch.language
+    return bool(language and question.strip()) and theirs not in ("und", "", language)
+
+
 class Verifier:
     """Scores answer sentences against numbered sources and assigns citations."""
 
@@ -100,15 +109,24 @@ class Verifier:
         self.min_cosine, self.min_overlap, self.min_novel = min_cosine, min_overlap, min_novel
         self.max_per_sentence = max_per_sentence
 
-    def supports(self, claim: str, sources: list[NumberedSource], question: str = "") -> dict[int, Support]:
-        """Per source number, the support it gives the claim (an answer sentence to ``question``)."""
+    def supports(self, claim: str, sources: list[NumberedSource], question: str = "",
+                 language: str | None = None) -> dict[int, Support]:
+        """Per source number, the support it gives the claim (an answer sentence to
+        ``question``, written in ``language``). Sources in another known language are
+        compared with the question and the claim together (see the module docstring)."""
         if not sources:
             return {}
-        vector = np.asarray(embed_query(self.embedder, claim), dtype=np.float32)
-        cosines = self.vectors.similarities(vector, [s.hit.sentence.id for s in sources])
+        cosines = self._cosines(claim, [s for s in sources if not _crosses(s, language, question)])
+        cosines |= self._cosines(f"{question.strip()} {claim}", [s for s in sources if _crosses(s, language, question)])
         return {s.n: Support(cosine=float(cosines.get(s.hit.sentence.id, 0.0)),
                              overlap=overlap(claim, s.hit.sentence.text),
                              novel=novel_overlap(claim, s.hit.sentence.text, question)) for s in sources}
+
+    def _cosines(self, text: str, sources: list[NumberedSource]) -> dict[str, float]:
+        if not sources:
+            return {}
+        vector = np.asarray(embed_query(self.embedder, text), dtype=np.float32)
+        return self.vectors.similarities(vector, [s.hit.sentence.id for s in sources])
 
     def passes(self, support: Support) -> bool:
         """Whether a source supports a sentence: the sentence's new words are in it (or,
@@ -126,7 +144,7 @@ class Verifier:
         holding several sentences is split; each keeps the claim's citations).
         Kept: the cited sources that pass (the strongest ``max_per_sentence``),
         else the best passing source; none when nothing passes."""
-        return [self.choose(text, self.supports(text, sources, question), cited)
+        return [self.choose(text, self.supports(text, sources, question, language), cited)
                 for claim, cited in claims for text in split_answer(claim, language)]
 
     def choose(self, text: str, scores: dict[int, Support], cited: list[int]) -> VerifiedSentence:

@@ -29,7 +29,7 @@ from assistant.cite import strip_markers
 from assistant.core import Assistant
 from assistant.evaluate.metrics import citation_correct
 from assistant.evaluate.runner import read_results
-from assistant.prompting import NumberedSource
+from assistant.prompting import NumberedSource, answer_language
 from assistant.model import SentenceHit
 from assistant.settings import Settings
 from assistant.verify import Verifier, split_answer
@@ -55,7 +55,8 @@ def collect(helper: Assistant, runs: list[Path]) -> list[dict]:
                 continue
             ids = [x["sentence_id"] for x in r["retrieved"]]
             sentences = _sentences(helper, ids)
-            sources = [NumberedSource(n=i + 1, hit=_hit(sentences[sid])) for i, sid in enumerate(ids)
+            dispatches = helper.catalog.dispatches({sentences[sid].doc_id for sid in ids if sid in sentences})
+            sources = [NumberedSource(n=i + 1, hit=_hit(sentences[sid], dispatches)) for i, sid in enumerate(ids)
                        if sid in sentences]
             number_of = {s.hit.sentence.id: s.n for s in sources}
             cited = [number_of[c["sentence_id"]] for c in r["citations"] if c["sentence_id"] in number_of]
@@ -65,7 +66,7 @@ def collect(helper: Assistant, runs: list[Path]) -> list[dict]:
                        if citation_correct(s.hit.sentence.text, s.hit.sentence.id, r["gold_answers"], gold_texts,
                                            gold_ids)}
             text = strip_markers(r["answer"])[0]
-            claims = [(claim, verifier.supports(claim, sources, r["question"]))
+            claims = [(claim, verifier.supports(claim, sources, r["question"], answer_language(r["language"])))
                       for claim in split_answer(text, r["language"])]
             items.append({"abstained": False, "cited": cited, "correct": correct, "claims": claims,
                           "top_dense": r.get("top_dense") or 0.0})
@@ -80,10 +81,8 @@ def _sentences(helper: Assistant, ids: list[str]) -> dict:
     return out
 
 
-def _hit(sentence) -> SentenceHit:
-    from assistant.model import Dispatch
-
-    return SentenceHit(sentence=sentence, dispatch=Dispatch(id=sentence.doc_id, body=""), score=0.0)
+def _hit(sentence, dispatches: dict) -> SentenceHit:
+    return SentenceHit(sentence=sentence, dispatch=dispatches[sentence.doc_id], score=0.0)
 
 
 def replay(items: list[dict], min_cos: float, min_ovl: float, min_novel: float, per_sentence: int,

@@ -137,3 +137,21 @@ def test_the_citing_setting_picks_schema_and_system_prompt(seed_assistant):
         assert all(f'"{key}"' in system for key in SCHEMAS[citing]["required"])
     assert '"sentence"' in build_messages(seed_assistant.settings.prompts_dir, "Chi guida la NATO?", "it", sources,
                                           "per_sentence")[0]["content"]
+
+
+def test_a_short_answer_in_another_language_is_checked_with_its_question(seed):
+    helper, sources, by_index = seed
+    verifier = helper.verifier
+    question, answer = "When will Western forces be deployed in Ukraine?", "only after a peace deal"
+    # no word of the English answer is in the Italian source ("... solo dopo la conclusione di un accordo di pace")
+    alone = verifier.supports(answer, sources, question)
+    across = verifier.supports(answer, sources, question, language="en")
+    first, lavrov = by_index[0], by_index[8]
+    assert alone[first].novel == across[first].novel == 0.0
+    assert not verifier.passes(alone[first])
+    assert verifier.passes(across[first]) and across[first].cosine > alone[first].cosine
+    assert across[first].cosine > across[lavrov].cosine and not verifier.passes(across[lavrov])
+    # an answer in the sources' own language is compared on its own
+    same = verifier.supports("dopo un accordo di pace", sources, "Quando saranno dispiegate le forze?", language="it")
+    assert same[first].cosine == pytest.approx(
+        verifier.supports("dopo un accordo di pace", sources, "Quando saranno dispiegate le forze?")[first].cosine)
