@@ -128,7 +128,7 @@ def style_words(prompts_dir: Path, language: str, style: str) -> dict[str, str]:
 
 
 def build_messages(prompts_dir: Path, question: str, language: str, sources: list[NumberedSource],
-                   citations: str = "per_answer", style: str = "concise") -> list[Message]:
+                   citations: str = "per_answer", style: str = "sentences") -> list[Message]:
     """System and user messages for one question; ``citations`` picks the
     system prompt of that way of citing (``SYSTEM_PROMPTS``), ``style`` the
     answer style's rule and example (``styles.toml``)."""
