@@ -28,21 +28,14 @@ class NumberedSource:
 
 
 @lru_cache(maxsize=8)
-def _load(prompts_dir: str, system_name: str = "system.txt") -> tuple[str, str, dict]:
+def _load(prompts_dir: str, system_name: str = "system.txt") -> tuple[str, str, dict, dict]:
     root = Path(prompts_dir)
-    missing = [name for name in (system_name, "question.txt", "languages.toml") if not (root / name).is_file()]
+    needed = (system_name, "question.txt", "languages.toml", STYLES_FILE)
+    missing = [name for name in needed if not (root / name).is_file()]
     if missing:
         raise FileNotFoundError(f"Prompt directory {root} lacks {', '.join(missing)} (ASSISTANT_PROMPTS_DIR)")
-    words = tomllib.loads((root / "languages.toml").read_text(encoding="utf-8"))
-    return (root / system_name).read_text(encoding="utf-8"), (root / "question.txt").read_text(encoding="utf-8"), words
-
-
-@lru_cache(maxsize=8)
-def _styles(prompts_dir: str) -> dict:
-    path = Path(prompts_dir) / STYLES_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"Prompt directory {prompts_dir} lacks {STYLES_FILE} (ASSISTANT_PROMPTS_DIR)")
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    system, question, words, styles = ((root / name).read_text(encoding="utf-8") for name in needed)
+    return system, question, tomllib.loads(words), tomllib.loads(styles)
 
 
 def wording(prompts_dir: Path, language: str) -> dict[str, str]:
@@ -118,7 +111,7 @@ def style_words(prompts_dir: Path, language: str, style: str) -> dict[str, str]:
     """The wording of ``language`` with the answer style's rule and example answer
     (``style_rule``, ``example_answer``) filled in."""
     words = dict(wording(prompts_dir, language))
-    styles = _styles(str(prompts_dir))
+    styles = _load(str(prompts_dir))[3]
     if style not in styles or style not in words.get("example_answers", {}):
         raise ValueError(f"Unknown answer style {style!r}: {STYLES_FILE} and languages.toml of {prompts_dir} "
                          f"define {sorted(styles)}")
@@ -132,7 +125,7 @@ def build_messages(prompts_dir: Path, question: str, language: str, sources: lis
     """System and user messages for one question; ``citations`` picks the
     system prompt of that way of citing (``SYSTEM_PROMPTS``), ``style`` the
     answer style's rule and example (``styles.toml``)."""
-    system_t, question_t, _ = _load(str(prompts_dir), SYSTEM_PROMPTS[citations])
+    system_t, question_t, _, _ = _load(str(prompts_dir), SYSTEM_PROMPTS[citations])
     words = style_words(prompts_dir, language, style)
     system = PromptTemplate(system_t).format(**words)
     user = PromptTemplate(question_t).format(

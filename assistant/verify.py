@@ -116,8 +116,11 @@ class Verifier:
         compared with the question and the claim together (see the module docstring)."""
         if not sources:
             return {}
-        cosines = self._cosines(claim, [s for s in sources if not _crosses(s, language, question)])
-        cosines |= self._cosines(f"{question.strip()} {claim}", [s for s in sources if _crosses(s, language, question)])
+        by_crossing: dict[bool, list[NumberedSource]] = {False: [], True: []}
+        for s in sources:
+            by_crossing[_crosses(s, language, question)].append(s)
+        cosines = (self._cosines(claim, by_crossing[False])
+                   | self._cosines(f"{question.strip()} {claim}", by_crossing[True]))
         return {s.n: Support(cosine=float(cosines.get(s.hit.sentence.id, 0.0)),
                              overlap=overlap(claim, s.hit.sentence.text),
                              novel=novel_overlap(claim, s.hit.sentence.text, question)) for s in sources}

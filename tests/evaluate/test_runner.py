@@ -109,16 +109,12 @@ def test_a_different_run_in_the_same_folder_is_refused(seed_assistant, tmp_path)
     assert len(records) == 3
 
 
-def test_a_run_with_another_answer_style_is_refused(seed_assistant, tmp_path):
+def test_a_run_with_another_answer_style_is_refused(seed_assistant, tmp_path, monkeypatch):
     EvalRunner(seed_assistant, _options(tmp_path, limit=2)).run(progress=False)
     llm = seed_assistant.settings.llm
-    before = llm.answer_style
-    llm.answer_style = "concise" if before == "sentences" else "sentences"
-    try:
-        with pytest.raises(ValueError, match="llm"):
-            EvalRunner(seed_assistant, _options(tmp_path, limit=2)).run(progress=False)
-    finally:
-        llm.answer_style = before
+    monkeypatch.setattr(llm, "answer_style", "concise" if llm.answer_style == "sentences" else "sentences")
+    with pytest.raises(ValueError, match="llm"):
+        EvalRunner(seed_assistant, _options(tmp_path, limit=2)).run(progress=False)
 
 
 def test_model_down_stops_the_run_keeping_results_and_retries_on_resume(seed_assistant, tmp_path):
