@@ -118,7 +118,7 @@ class AnswerService:
                     translated_question=translation,
                     retrieved=[{"sentence_id": h.sentence.id, "score": h.score, "dense": h.dense} for h in hits])
 
-        reason = self._abstain_before_model(hits, language)
+        reason = self.decline_before_model(hits, language)
         if reason:
             timings["total"] = time.perf_counter() - started
             yield {"event": "final", "answer": Answer(answer=words["decline"], abstained=True,
@@ -174,7 +174,9 @@ class AnswerService:
                    "citations": [c.model_dump(mode="json") for c in answer.citations]}
         yield {"event": "final", "answer": answer}
 
-    def _abstain_before_model(self, hits: list[SentenceHit], language: str) -> str | None:
+    def decline_before_model(self, hits: list[SentenceHit], language: str) -> str | None:
+        """Why no model is asked ("no_sources", "low_relevance": the best dense
+        cosine under the language's threshold), or None when one is."""
         if not hits:
             return "no_sources"
         thresholds = self.settings.retrieval.min_top_cosine

@@ -100,6 +100,11 @@ class Assistant:
         when its language is a minority in the corpus, see translate_questions)."""
         return self.answers.find(question, answer_language(detect_language(question)), top_k, filters)[0]
 
+    def relevance_decline(self, question: str, hits: list[SentenceHit]) -> str | None:
+        """Why :meth:`ask` would decline ``question`` over these hits before
+        asking the model (nothing found, or nothing relevant enough), or None."""
+        return self.answers.decline_before_model(hits, answer_language(detect_language(question)))
+
     def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None,
             history: list[Message] | None = None, reference_date: date | None = None) -> Answer:
         """A cited answer, or a declared abstention. With ``history`` (earlier

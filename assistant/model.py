@@ -89,9 +89,11 @@ class Filters(BaseModel):
     until: date | None = None
     sources: list[str] = []
     languages: list[str] = []
+    exclude_doc_ids: list[str] = Field(default_factory=list,
+                                       description="Dispatches left out of retrieval (e.g. to test abstention).")
 
     def is_empty(self) -> bool:
-        return not (self.since or self.until or self.sources or self.languages)
+        return not (self.since or self.until or self.sources or self.languages or self.exclude_doc_ids)
 
 
 class Citation(BaseModel):

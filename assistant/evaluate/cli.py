@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -17,6 +18,11 @@ out_console = Console()
 
 EXIT_SHORTFALL = 1
 EXIT_ABORTED = 3
+
+
+class HoldOut(str, Enum):
+    article = "article"
+    paragraph = "paragraph"
 
 
 def _default_out(questions: Path) -> Path:
@@ -44,6 +50,10 @@ def eval_command(
                                                   "to each question's question_date."),
         language: Optional[str] = typer.Option(None, "--lang", help="Language of the questions for the report "
                                                "(default: each question's 'lang' field, else detected)."),
+        hold_out: Optional[HoldOut] = typer.Option(None, "--hold-out", help="Leave each question's gold dispatch "
+                                                   "('paragraph') or every dispatch of its article, i.e. with the "
+                                                   "same title ('article'), out of retrieval: the question becomes "
+                                                   "unanswerable and declining is the right outcome."),
         fail_under: list[str] = typer.Option([], "--fail-under", metavar="METRIC=VALUE",
                                              help="Exit with status 1 when a metric is below VALUE (repeatable)."),
         fresh: bool = typer.Option(False, "--fresh", help="Discard earlier results in the run folder."),
@@ -67,7 +77,7 @@ def eval_command(
     if not questions.is_file():
         raise typer.BadParameter(f"no such question file: {questions}")
     summary = _run(questions, corpus, out or _default_out(questions), limit, sample, seed, retrieval_only, top_k,
-                   date_window, language, fresh, quiet)
+                   date_window, language, hold_out.value if hold_out else None, fresh, quiet)
     problems = shortfalls(summary["metrics"], thresholds)
     for problem in problems:
         console.print(f"[red]fail-under[/red] {problem}", highlight=False)
@@ -75,8 +85,8 @@ def eval_command(
         raise typer.Exit(EXIT_SHORTFALL)
 
 
-def _run(questions, corpus, out, limit, sample, seed, retrieval_only, top_k, date_window, language, fresh,
-         quiet) -> dict:
+def _run(questions, corpus, out, limit, sample, seed, retrieval_only, top_k, date_window, language, hold_out,
+         fresh, quiet) -> dict:
     from assistant.core import Assistant
     from assistant.evaluate.report import write_reports
     from assistant.evaluate.runner import EvalAborted, EvalOptions, EvalRunner
@@ -84,7 +94,7 @@ def _run(questions, corpus, out, limit, sample, seed, retrieval_only, top_k, dat
 
     options = EvalOptions(questions=questions, corpus=corpus, out=out, limit=limit, sample=sample, seed=seed,
                           retrieval_only=retrieval_only, top_k=top_k, date_window_days=date_window, language=language,
-                          fresh=fresh)
+                          hold_out=hold_out, fresh=fresh)
     settings = Settings()
     if corpus:
         settings = settings.model_copy(update={"home": out / "index"})

@@ -209,7 +209,8 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "citation_validity": "Mean fraction of an answer's citation markers that refer to a sentence given in its context.",
     "n_citations": "Mean number of citations per answer.",
     "n_correct_citations": "Mean number of correct citations per answer.",
-    "abstention_rate": "Share of questions the assistant declined to answer.",
+    "abstention_rate": "Share of questions the assistant declined to answer (in a retrieval-only run: declined "
+                       "before any model call, for want of a relevant enough source sentence).",
     "abstention_rate_answerable": "Share of answerable questions the assistant declined to answer (lower is better).",
     "abstention_rate_unanswerable": "Share of unanswerable questions the assistant declined to answer "
                                     "(higher is better).",

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from tqdm import tqdm
@@ -50,6 +50,7 @@ class EvalOptions(BaseModel):
     top_k: int | None = None
     date_window_days: int | None = None
     language: str | None = None
+    hold_out: Literal["article", "paragraph"] | None = None
     fresh: bool = False
 
 
@@ -112,6 +113,18 @@ def _filters(question: Question, window: int | None) -> Filters:
     return Filters(since=day - timedelta(days=window), until=day)
 
 
+def held_out_ids(catalog, question: Question, hold_out: str | None) -> list[str]:
+    """The dispatches left out of retrieval for ``question``: its gold
+    dispatches ("paragraph"), or with every dispatch titled as one of them
+    ("article": the whole source article, not just the passage that answers)."""
+    if hold_out is None:
+        return []
+    gold = set(question.gold_doc_ids)
+    if hold_out == "article":
+        gold |= catalog.ids_with_titles(d.title for d in catalog.dispatches(gold).values())
+    return sorted(gold)
+
+
 def retrieval_metrics(hits: list[SentenceHit], gold_sentences: set[str], gold_docs: set[str]) -> dict[str, Any]:
     """hit@k and MRR@10 for gold sentences and gold documents over ranked hits."""
     sentence_ids = [h.sentence.id for h in hits]
@@ -170,7 +183,7 @@ class EvalRunner:
             "questions": str(o.questions), "questions_sha256": fingerprint(o.questions).sha256,
             "corpus": [str(p) for p in o.corpus], "sample": o.sample, "seed": o.seed, "limit": o.limit,
             "retrieval_only": o.retrieval_only, "top_k": o.top_k, "date_window_days": o.date_window_days,
-            "language": o.language,
+            "language": o.language, "hold_out": o.hold_out,
             "embedder": settings.embedder.model, "retrieval": settings.retrieval.model_dump(mode="json"),
             "verification": settings.verification.model_dump(mode="json"),
             "llm_backend": settings.llm.backend, "prompts_dir": str(settings.prompts_dir),
@@ -195,8 +208,12 @@ class EvalRunner:
         """One result record: what was retrieved and answered, with its metrics."""
         helper = self.helper
         filters = _filters(question, self.options.date_window_days)
-        gold_sentences = gold_sentence_ids(helper.catalog.sentences_of, question)
-        gold_docs = set(question.gold_doc_ids)
+        held_out = held_out_ids(helper.catalog, question, self.options.hold_out)
+        if held_out:  # the evidence is out of reach: the right outcome is to decline
+            filters = filters.model_copy(update={"exclude_doc_ids": held_out})
+            question = question.model_copy(update={"answerable": False})
+        gold_sentences = set() if held_out else gold_sentence_ids(helper.catalog.sentences_of, question)
+        gold_docs = set() if held_out else set(question.gold_doc_ids)
         record: dict[str, Any] = {
             "id": question.id, "question": question.question, "language": question.language,
             "question_type": question.question_type, "answerable": question.answerable,
@@ -212,7 +229,11 @@ class EvalRunner:
         record["top_dense"] = max(dense) if dense else None
         record.update(retrieval_metrics(hits, gold_sentences, gold_docs))
         if self.options.retrieval_only:
-            record["timings"] = {"retrieval": retrieval_seconds}
+            # what the answering service would decide before any model call
+            reason = helper.relevance_decline(question.question, hits[:self.options.top_k or
+                                                                     helper.settings.retrieval.top_k])
+            record.update({"abstained": float(reason is not None), "abstain_reason": reason,
+                           "timings": {"retrieval": retrieval_seconds}})
             return record
         answer = helper.ask(question.question, filters, top_k=self.options.top_k)
         record.update({

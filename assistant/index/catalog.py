@@ -196,6 +196,15 @@ class Catalog:
         return {r["id"]: _dispatch(r) for r in self._rows(
             f"SELECT {_DISPATCH_COLUMNS} FROM dispatches WHERE id IN ({marks})", ids)}
 
+    def ids_with_titles(self, titles: Iterable[str]) -> set[str]:
+        """The ids of the dispatches titled exactly one of ``titles`` (e.g. the
+        paragraphs of one article)."""
+        names = [t for t in dict.fromkeys(titles) if t]
+        if not names:
+            return set()
+        marks = ",".join("?" * len(names))
+        return {r[0] for r in self._rows(f"SELECT id FROM dispatches WHERE title IN ({marks})", names)}
+
     def list_dispatches(self, query: str = "", filters: Filters | None = None, offset: int = 0,
                         limit: int = 50) -> tuple[int, list[Dispatch]]:
         """Dispatches newest first, optionally matching ``query`` in title/body."""
@@ -382,6 +391,9 @@ def _filter_sql(filters: Filters, alias: str) -> tuple[list[str], list]:
     if filters.languages:
         where.append(f"{alias}.language IN ({','.join('?' * len(filters.languages))})")
         params += list(filters.languages)
+    if filters.exclude_doc_ids:
+        where.append(f"{alias}.id NOT IN ({','.join('?' * len(filters.exclude_doc_ids))})")
+        params += list(filters.exclude_doc_ids)
     return where, params
 
 

@@ -149,6 +149,8 @@ def _where(filters: Filters) -> dict | None:
         clauses.append({"$or": [{"source": {"$in": low}}, {"agency": {"$in": low}}]})
     if filters.languages:
         clauses.append({"lang": {"$in": list(filters.languages)}})
+    if filters.exclude_doc_ids:
+        clauses.append({"doc_id": {"$nin": list(filters.exclude_doc_ids)}})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -26,6 +26,9 @@ class Interrupting:
         self._helper, self.stop_at, self.calls = helper, stop_at, 0
         self.settings, self.catalog = helper.settings, helper.catalog
 
+    def __getattr__(self, name):
+        return getattr(self._helper, name)
+
     def retrieve(self, *args, **kwargs):
         self.calls += 1
         if self.stop_at is not None and self.calls == self.stop_at:
@@ -59,6 +62,29 @@ def test_retrieval_only_run_scores_every_question(seed_assistant, tmp_path):
     assert next(r for r in records if r["id"] == "seed-it-01")["gold_sentence_ids"] == [f"{SEED_DOC}-s000"]
     for r in unanswerable:
         assert "hit@5" not in r and r["top_dense"] is not None
+
+
+def test_retrieval_only_run_records_the_relevance_decision(seed_assistant, tmp_path):
+    records = EvalRunner(seed_assistant, _options(tmp_path)).run(progress=False)
+    for r in records:
+        assert r["abstained"] == float(r["abstain_reason"] is not None)
+        assert r["abstain_reason"] in (None, "low_relevance")
+    # the questions the seed dispatch cannot answer fall under the relevance threshold; at most
+    # two of its eight answerable ones do (their best cosines are 0.84-0.85, the threshold 0.85)
+    assert all(r["abstained"] for r in records if not r["answerable"])
+    assert sum(r["abstained"] for r in records if r["answerable"]) <= 2
+
+
+@pytest.mark.parametrize("hold_out", ["paragraph", "article"])
+def test_held_out_evidence_makes_every_question_one_to_decline(seed_assistant, tmp_path, hold_out):
+    records = EvalRunner(seed_assistant, _options(tmp_path, hold_out=hold_out)).run(progress=False)
+    answerable_in_the_set = [r for r in records if r["filters"]["exclude_doc_ids"]]
+    assert len(answerable_in_the_set) == 8  # the four unanswerable questions have no evidence to hold out
+    for r in answerable_in_the_set:
+        assert r["answerable"] is False and r["filters"]["exclude_doc_ids"] == [SEED_DOC]
+        assert r["ranked"] == [] and r["abstained"] == 1.0 and r["abstain_reason"] == "no_sources"
+        assert "hit@5" not in r and "doc_hit@5" not in r
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["hold_out"] == hold_out
 
 
 def test_gold_sentences_from_spans_then_from_text():

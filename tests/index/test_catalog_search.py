@@ -49,7 +49,8 @@ def _joined(catalog: Catalog, table: str, id_column: str, expression: str, limit
 @pytest.mark.parametrize("filters", [
     Filters(since=date(2026, 1, 10)), Filters(until=date(2026, 1, 8)), Filters(sources=["agi"]),
     Filters(since=date(2026, 1, 5), until=date(2026, 1, 20), sources=["ansa", "reuters"]),
-    Filters(since=date(2027, 1, 1)),
+    Filters(since=date(2027, 1, 1)), Filters(exclude_doc_ids=[f"d{i:02d}" for i in range(0, 40, 2)]),
+    Filters(sources=["ansa"], exclude_doc_ids=["d03", "d06"]),
 ])
 @pytest.mark.parametrize("overfetch", ["default", "widened", "joined"])
 @pytest.mark.parametrize("share_known", [False, True])
@@ -96,3 +97,25 @@ def test_frequent_terms_are_those_in_more_than_the_share_of_sentences(catalog):
         assert catalog.frequent_terms(terms, share) == {t for t, n in df.items() if n > share * len(rows)}
     assert catalog.frequent_terms(terms, 1.0) == set()
     assert set() < catalog.frequent_terms(terms, 0.2) < terms  # the case checked is not trivial
+
+
+def test_excluded_dispatches_are_left_out_of_every_search(catalog):
+    expression = query_expression("grano porto borsa")
+    every = {doc for doc, _ in catalog.lexical_document_search(expression, 60)}
+    gone = set(sorted(every)[:5])
+    without = Filters(exclude_doc_ids=sorted(gone))
+    assert {doc for doc, _ in catalog.lexical_document_search(expression, 60, without)} == every - gone
+    assert {sid.split("-s")[0] for sid, _ in catalog.lexical_search(expression, 200, without)} == every - gone
+    assert catalog.passing(every, without) == every - gone
+    assert catalog.share_matching(without) == pytest.approx(35 / 40)
+
+
+def test_ids_with_titles_finds_every_dispatch_of_an_article(tmp_path):
+    catalog = Catalog(tmp_path / "catalog.sqlite")
+    records = [_record(i) for i in range(6)]
+    for i, record in enumerate(records):
+        record.fields["title"] = "Crisi energetica" if i % 2 else "Borsa"
+    catalog.write_dispatches([parse_record(r) for r in records])
+    assert catalog.ids_with_titles(["Crisi energetica"]) == {"d01", "d03", "d05"}
+    assert catalog.ids_with_titles(["Borsa", "Crisi energetica", "", None]) == {f"d0{i}" for i in range(6)}
+    assert catalog.ids_with_titles([]) == set() and catalog.ids_with_titles(["Altro"]) == set()

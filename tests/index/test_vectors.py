@@ -71,6 +71,8 @@ def _expected(query, vectors, owner, filters, n):
             return False
         if filters.sources and d.agency.lower() not in {s.lower() for s in filters.sources}:
             return False
+        if d.id in filters.exclude_doc_ids:
+            return False
         return not filters.languages or d.language in filters.languages
     scored = sorted(((float(v @ query), i) for i, v in vectors.items() if ok(owner[i])), reverse=True)
     return [i for _, i in scored[:n]]
@@ -79,6 +81,7 @@ def _expected(query, vectors, owner, filters, n):
 @pytest.mark.parametrize("filters", [
     {"since": "2026-01-01"}, {"until": "2026-01-31"}, {"since": "2026-02-01", "until": "2026-02-28"},
     {"sources": ["reuters"]}, {"languages": ["it"], "since": "2026-01-01"}, {"sources": ["AGI", "ansa"]},
+    {"exclude_doc_ids": ["a", "d"]}, {"exclude_doc_ids": ["b"], "languages": ["en"]},
 ])
 @pytest.mark.parametrize("narrow", ["no", "widened", "chroma"])
 @pytest.mark.parametrize("share", [None, 1.0, 0.001])
