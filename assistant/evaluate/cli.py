@@ -54,6 +54,8 @@ def eval_command(
                                                    "('paragraph') or every dispatch of its article, i.e. with the "
                                                    "same title ('article'), out of retrieval: the question becomes "
                                                    "unanswerable and declining is the right outcome."),
+        with_evidence: bool = typer.Option(False, "--with-evidence", help="Only the questions that name gold "
+                                           "evidence (applied before --sample)."),
         fail_under: list[str] = typer.Option([], "--fail-under", metavar="METRIC=VALUE",
                                              help="Exit with status 1 when a metric is below VALUE (repeatable)."),
         fresh: bool = typer.Option(False, "--fresh", help="Discard earlier results in the run folder."),
@@ -77,7 +79,7 @@ def eval_command(
     if not questions.is_file():
         raise typer.BadParameter(f"no such question file: {questions}")
     summary = _run(questions, corpus, out or _default_out(questions), limit, sample, seed, retrieval_only, top_k,
-                   date_window, language, hold_out.value if hold_out else None, fresh, quiet)
+                   date_window, language, hold_out.value if hold_out else None, with_evidence, fresh, quiet)
     problems = shortfalls(summary["metrics"], thresholds)
     for problem in problems:
         console.print(f"[red]fail-under[/red] {problem}", highlight=False)
@@ -86,7 +88,7 @@ def eval_command(
 
 
 def _run(questions, corpus, out, limit, sample, seed, retrieval_only, top_k, date_window, language, hold_out,
-         fresh, quiet) -> dict:
+         with_evidence, fresh, quiet) -> dict:
     from assistant.core import Assistant
     from assistant.evaluate.report import write_reports
     from assistant.evaluate.runner import EvalAborted, EvalOptions, EvalRunner
@@ -94,7 +96,7 @@ def _run(questions, corpus, out, limit, sample, seed, retrieval_only, top_k, dat
 
     options = EvalOptions(questions=questions, corpus=corpus, out=out, limit=limit, sample=sample, seed=seed,
                           retrieval_only=retrieval_only, top_k=top_k, date_window_days=date_window, language=language,
-                          hold_out=hold_out, fresh=fresh)
+                          hold_out=hold_out, with_evidence=with_evidence, fresh=fresh)
     settings = Settings()
     if corpus:
         settings = settings.model_copy(update={"home": out / "index"})

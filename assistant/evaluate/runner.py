@@ -51,6 +51,7 @@ class EvalOptions(BaseModel):
     date_window_days: int | None = None
     language: str | None = None
     hold_out: Literal["article", "paragraph"] | None = None
+    with_evidence: bool = False
     fresh: bool = False
 
 
@@ -75,11 +76,14 @@ def read_results(path: Path) -> dict[str, dict]:
 
 
 def select_questions(options: EvalOptions) -> list[Question]:
-    """The questions of the run: the whole set, a seeded sample of it, then the first ``limit``."""
+    """The questions of the run: the whole set (only those with gold evidence
+    when ``with_evidence``), a seeded sample of it, then the first ``limit``."""
     questions = load_questions(options.questions)
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{options.questions}: question ids are not unique")
+    if options.with_evidence:
+        questions = [q for q in questions if q.gold_doc_ids]
     questions = sample_questions(questions, options.sample, options.seed)
     if options.language:
         questions = [q.model_copy(update={"language": options.language}) for q in questions]
@@ -183,7 +187,7 @@ class EvalRunner:
             "questions": str(o.questions), "questions_sha256": fingerprint(o.questions).sha256,
             "corpus": [str(p) for p in o.corpus], "sample": o.sample, "seed": o.seed, "limit": o.limit,
             "retrieval_only": o.retrieval_only, "top_k": o.top_k, "date_window_days": o.date_window_days,
-            "language": o.language, "hold_out": o.hold_out,
+            "language": o.language, "hold_out": o.hold_out, "with_evidence": o.with_evidence,
             "embedder": settings.embedder.model, "retrieval": settings.retrieval.model_dump(mode="json"),
             "verification": settings.verification.model_dump(mode="json"),
             "llm_backend": settings.llm.backend, "prompts_dir": str(settings.prompts_dir),
@@ -235,7 +239,9 @@ class EvalRunner:
             record.update({"abstained": float(reason is not None), "abstain_reason": reason,
                            "timings": {"retrieval": retrieval_seconds}})
             return record
-        answer = helper.ask(question.question, filters, top_k=self.options.top_k)
+        asked_on = date.fromisoformat(question.question_date[:10]) if question.question_date else None
+        # "this week" in a dated question counts from the day it was asked
+        answer = helper.ask(question.question, filters, top_k=self.options.top_k, reference_date=asked_on)
         record.update({
             "answer": answer.answer, "abstain_reason": answer.abstain_reason, "backend": answer.backend,
             "citations": [{"n": c.n, "sentence_id": c.sentence_id, "doc_id": c.doc_id, "text": c.text}

@@ -4,6 +4,7 @@ resume after an interruption, torn result lines, run identity, model faults."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from assistant.evaluate.questions import Question
 from assistant.evaluate.runner import (EvalAborted, EvalOptions, EvalRunner, MAX_CONSECUTIVE_ERRORS,
                                        gold_sentence_ids, read_results)
 from assistant.llms.base import LLMError
-from assistant.model import Sentence
+from assistant.model import Answer, Sentence
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_IT = ROOT / "evals" / "seed_it.jsonl"
@@ -85,6 +86,32 @@ def test_held_out_evidence_makes_every_question_one_to_decline(seed_assistant, t
         assert r["ranked"] == [] and r["abstained"] == 1.0 and r["abstain_reason"] == "no_sources"
         assert "hit@5" not in r and "doc_hit@5" not in r
     assert json.loads((tmp_path / "run" / "run.json").read_text())["hold_out"] == hold_out
+
+
+class RecordingAsks(Interrupting):
+    """Retrieval works; each ask is recorded and declined without a model."""
+
+    def __init__(self, helper):
+        super().__init__(helper)
+        self.asked: list[dict] = []
+
+    def ask(self, question, filters=None, top_k=None, reference_date=None):
+        self.asked.append({"question": question, "reference_date": reference_date})
+        return Answer(question=question, answer="-", language="it", abstained=True, abstain_reason="low_relevance")
+
+
+def test_with_evidence_keeps_the_questions_that_name_it_and_dates_count_from_the_question(seed_assistant,
+                                                                                           tmp_path):
+    lines = SEED_IT.read_text(encoding="utf-8").splitlines()
+    dated = [json.dumps({**json.loads(line), "question_date": "2026-02-03"}) for line in lines[:2]]
+    questions = tmp_path / "dated.jsonl"
+    questions.write_text("\n".join(dated + lines[2:]) + "\n", encoding="utf-8")
+    helper = RecordingAsks(seed_assistant)
+    options = EvalOptions(questions=questions, out=tmp_path / "run", with_evidence=True)
+    records = EvalRunner(helper, options).run(progress=False)
+    assert len(records) == 8 and all(r["gold_doc_ids"] == [SEED_DOC] for r in records)
+    assert [a["reference_date"] for a in helper.asked] == [date(2026, 2, 3)] * 2 + [None] * 6
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["with_evidence"] is True
 
 
 def test_gold_sentences_from_spans_then_from_text():
