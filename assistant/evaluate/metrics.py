@@ -98,6 +98,13 @@ def _contains(haystack: str, needle: str) -> bool:
     return bool(needle) and f" {needle} " in f" {haystack} "
 
 
+def answer_hit_at_k(texts: Sequence[str], golds: Sequence[str], k: int) -> float:
+    """1.0 when a gold answer occurs (normalised, on token boundaries) in one of the
+    first k texts, else 0.0: retrieval judged by the answer, not by the gold passage."""
+    needles = [n for n in (normalize_answer(g) for g in golds) if n]
+    return float(any(_contains(normalize_answer(t), n) for t in texts[:k] for n in needles))
+
+
 def citation_correct(cited_text: str, cited_sentence_id: str | None, golds: Sequence[str],
                      gold_sentence_texts: Sequence[str], gold_sentence_ids: set[str]) -> bool:
     """Whether a cited sentence contains a gold answer or is (one of) the gold sentence(s).
@@ -158,8 +165,8 @@ def summarize_latency(timings: Iterable[Mapping[str, float] | None]) -> dict[str
 
 
 MEAN_METRICS = ("em", "f1", "hit@1", "hit@5", "hit@10", "mrr@10", "doc_hit@1", "doc_hit@5", "doc_hit@10",
-                "doc_mrr@10", "any_correct_citation", "citation_validity", "n_citations", "n_correct_citations",
-                "context_tokens")
+                "doc_mrr@10", "answer_hit@5", "any_correct_citation", "citation_validity", "n_citations",
+                "n_correct_citations", "context_tokens")
 
 
 def _present(records: Iterable[Mapping], key: str) -> list[float]:
@@ -202,6 +209,8 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "doc_hit@5": "Share of questions with a gold document among the top 5 distinct retrieved documents.",
     "doc_hit@10": "Share of questions with a gold document among the top 10 distinct retrieved documents.",
     "doc_mrr@10": "Mean reciprocal rank of the first gold document within the top 10 distinct documents.",
+    "answer_hit@5": "Share of answerable questions with a gold answer string (normalised, on token boundaries) "
+                    "in one of the top 5 retrieved sentences, whichever dispatch they come from.",
     "citation_precision": "Correct citations (the cited sentence contains a gold answer or is a gold evidence "
                           "sentence) divided by all citations, pooled over all questions (micro average).",
     "citation_precision_macro": "Per-question citation precision averaged over questions that cite (macro average).",

@@ -14,7 +14,7 @@ from typing import Any
 from assistant.evaluate.metrics import METRIC_DEFINITIONS, aggregate
 
 HEADLINE = ("n_questions", "hit@1", "hit@5", "hit@10", "mrr@10", "doc_hit@1", "doc_hit@5", "doc_hit@10",
-            "doc_mrr@10", "em", "f1", "citation_validity", "citation_precision", "citation_recall",
+            "doc_mrr@10", "answer_hit@5", "em", "f1", "citation_validity", "citation_precision", "citation_recall",
             "any_correct_citation", "abstention_rate_answerable", "abstention_rate_unanswerable",
             "context_tokens_p50", "errors")
 GROUP_METRICS = ("n_questions", "doc_hit@5", "mrr@10", "f1", "citation_precision", "any_correct_citation",

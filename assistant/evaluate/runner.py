@@ -18,7 +18,8 @@ from pydantic import BaseModel
 from tqdm import tqdm
 
 from assistant.cite import strip_markers
-from assistant.evaluate.metrics import citation_scores, dedupe_keep_order, exact_match, hit_at_k, mrr_at_k, token_f1
+from assistant.evaluate.metrics import (answer_hit_at_k, citation_scores, dedupe_keep_order, exact_match, hit_at_k,
+                                       mrr_at_k, token_f1)
 from assistant.evaluate.questions import Question, load_questions, sample_questions
 from assistant.ingest.readers import fingerprint
 from assistant.llms.base import LLMError
@@ -232,6 +233,8 @@ class EvalRunner:
         dense = [h.dense for h in hits if h.dense is not None]
         record["top_dense"] = max(dense) if dense else None
         record.update(retrieval_metrics(hits, gold_sentences, gold_docs))
+        if question.answerable and question.answers:
+            record["answer_hit@5"] = answer_hit_at_k([h.sentence.text for h in hits], question.answers, 5)
         if self.options.retrieval_only:
             # what the answering service would decide before any model call
             reason = helper.relevance_decline(question.question, hits[:self.options.top_k or

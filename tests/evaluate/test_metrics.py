@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.evaluate.metrics import (
-    METRIC_DEFINITIONS, aggregate, citation_correct, citation_scores, dedupe_keep_order, exact_match,
+    METRIC_DEFINITIONS, aggregate, answer_hit_at_k, citation_correct, citation_scores, dedupe_keep_order, exact_match,
     hit_at_k, mrr_at_k, normalize_answer, percentile, summarize_latency, token_f1,
 )
 
@@ -89,6 +89,16 @@ def test_citation_correct_by_answer_substring():
     assert citation_correct(SENT, None, ["l'OPEC"], [], set())  # article dropped on both sides
     assert not citation_correct(SENT, None, ["197"], [], set())  # token boundaries, not characters
     assert not citation_correct("Parigi è la capitale.", None, ["Roma"], [], set())
+
+
+def test_answer_hit_at_k_reads_only_the_first_k_texts():
+    texts = ["Parigi è la capitale.", "Nulla.", SENT]
+    assert answer_hit_at_k(texts, ["Ottobre 1973"], 3) == 1.0
+    assert answer_hit_at_k(texts, ["Ottobre 1973"], 2) == 0.0  # third text, beyond k
+    assert answer_hit_at_k(texts, ["Roma", "l'OPEC"], 5) == 1.0  # any gold answer counts
+    assert answer_hit_at_k(texts, ["197"], 3) == 0.0  # token boundaries, not characters
+    assert answer_hit_at_k(texts, ["", "the"], 3) == 0.0  # nothing left after normalisation
+    assert answer_hit_at_k([], ["Roma"], 5) == 0.0
 
 
 def test_citation_correct_by_gold_sentence():

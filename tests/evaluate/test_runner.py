@@ -60,9 +60,12 @@ def test_retrieval_only_run_scores_every_question(seed_assistant, tmp_path):
         assert all(s.startswith(f"{SEED_DOC}-s") for s in r["gold_sentence_ids"])
         assert r["doc_hit@1"] == 1.0  # a single dispatch is indexed
         assert 0.0 <= r["mrr@10"] <= 1.0 and r["hit@10"] in (0.0, 1.0)
+        assert r["answer_hit@5"] in (0.0, 1.0)
     assert next(r for r in records if r["id"] == "seed-it-01")["gold_sentence_ids"] == [f"{SEED_DOC}-s000"]
+    # the gold answers are spans of the seed dispatch, so they sit in its top 5 sentences (all 8 do)
+    assert sum(r["answer_hit@5"] for r in answerable) >= 7, [r["answer_hit@5"] for r in answerable]
     for r in unanswerable:
-        assert "hit@5" not in r and r["top_dense"] is not None
+        assert "hit@5" not in r and "answer_hit@5" not in r and r["top_dense"] is not None
 
 
 def test_retrieval_only_run_records_the_relevance_decision(seed_assistant, tmp_path):
@@ -84,7 +87,7 @@ def test_held_out_evidence_makes_every_question_one_to_decline(seed_assistant, t
     for r in answerable_in_the_set:
         assert r["answerable"] is False and r["filters"]["exclude_doc_ids"] == [SEED_DOC]
         assert r["ranked"] == [] and r["abstained"] == 1.0 and r["abstain_reason"] == "no_sources"
-        assert "hit@5" not in r and "doc_hit@5" not in r
+        assert "hit@5" not in r and "doc_hit@5" not in r and "answer_hit@5" not in r
     assert json.loads((tmp_path / "run" / "run.json").read_text())["hold_out"] == hold_out
 
 
