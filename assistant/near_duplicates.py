@@ -23,7 +23,17 @@ def shingles(text: str, n: int = SHINGLE) -> set[int]:
 
 def resemblance(a: set[int], b: set[int]) -> float:
     """Jaccard similarity of two shingle sets."""
-    return len(a & b) / len(a | b) if a and b else 0.0
+    if not (a and b):
+        return 0.0
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)
+
+
+def could_resemble(a: set[int], b: set[int], threshold: float) -> bool:
+    """False when the sizes alone rule out a resemblance of ``threshold``
+    (Jaccard is at most the smaller set's size over the larger's)."""
+    small, large = sorted((len(a), len(b)))
+    return threshold <= 0 or small >= threshold * large
 
 
 def newest_versions(dispatches: Mapping[str, Dispatch], ingest_order: Mapping[str, tuple],
@@ -42,7 +52,8 @@ def newest_versions(dispatches: Mapping[str, Dispatch], ingest_order: Mapping[st
 
     for x, a in enumerate(ids):
         for b in ids[x + 1:]:
-            if root(a) != root(b) and resemblance(sets[a], sets[b]) >= threshold:
+            if (root(a) != root(b) and could_resemble(sets[a], sets[b], threshold)
+                    and resemblance(sets[a], sets[b]) >= threshold):
                 parent[root(a)] = root(b)
     groups: dict[str, list[str]] = {}
     for i in ids:

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.core import Assistant
 from assistant.model import Dispatch, Filters
-from assistant.near_duplicates import newest_versions, resemblance, shingles
+from assistant.near_duplicates import could_resemble, newest_versions, resemblance, shingles
 from assistant.fusion import (fusion_weights, min_max, relative_fusion, windowed, with_document_boost,
                               with_document_scores)
 from assistant.settings import RetrievalSettings
@@ -165,6 +165,22 @@ def test_resemblance_separates_versions_from_other_stories():
     assert newest_versions(docs, order, 0.6) == {"old": "later", "new": "later"}
     undated = {"a": Dispatch(id="a", body=FLOOD_V1), "b": Dispatch(id="b", body=FLOOD_V2, published_at=day)}
     assert newest_versions(undated, {}, 0.6) == {"a": "b"}
+
+
+def test_size_bound_only_skips_pairs_below_the_threshold():
+    import random
+    rng = random.Random(5)
+    skipped = 0
+    for _ in range(2000):
+        a = set(rng.sample(range(60), rng.randint(0, 40)))
+        b = set(rng.sample(range(60), rng.randint(0, 40)))
+        exact = len(a & b) / len(a | b) if a and b else 0.0
+        assert resemblance(a, b) == pytest.approx(exact)
+        for threshold in (0.0, 0.3, 0.6, 0.9):
+            if not could_resemble(a, b, threshold):
+                skipped += 1
+                assert exact < threshold, (len(a), len(b), threshold)
+    assert skipped > 0  # the bound does rule pairs out
 
 
 def test_reissued_dispatch_appears_once_as_its_newest_version(helper):
