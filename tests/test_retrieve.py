@@ -3,6 +3,7 @@ Chroma): fusion, language-aware weights, neighbours, filters, re-issued
 dispatches collapsed to their newest version, relative dates on the ask path."""
 
 import json
+import random
 from collections import Counter
 from datetime import date
 
@@ -168,7 +169,6 @@ def test_resemblance_separates_versions_from_other_stories():
 
 
 def test_size_bound_only_skips_pairs_below_the_threshold():
-    import random
     rng = random.Random(5)
     skipped = 0
     for _ in range(2000):

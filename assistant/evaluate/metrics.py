@@ -98,11 +98,15 @@ def _contains(haystack: str, needle: str) -> bool:
     return bool(needle) and f" {needle} " in f" {haystack} "
 
 
+def _holds_answer(normalised: str, golds: Sequence[str]) -> bool:
+    """Whether a gold answer, normalised, occurs on token boundaries in the normalised text."""
+    return any(_contains(normalised, normalize_answer(g)) for g in golds)
+
+
 def answer_hit_at_k(texts: Sequence[str], golds: Sequence[str], k: int) -> float:
-    """1.0 when a gold answer occurs (normalised, on token boundaries) in one of the
-    first k texts, else 0.0: retrieval judged by the answer, not by the gold passage."""
-    needles = [n for n in (normalize_answer(g) for g in golds) if n]
-    return float(any(_contains(normalize_answer(t), n) for t in texts[:k] for n in needles))
+    """1.0 when a gold answer occurs in one of the first k texts, else 0.0:
+    retrieval judged by the answer, not by the gold passage."""
+    return float(any(_holds_answer(normalize_answer(t), golds) for t in texts[:k]))
 
 
 def citation_correct(cited_text: str, cited_sentence_id: str | None, golds: Sequence[str],
@@ -112,7 +116,7 @@ def citation_correct(cited_text: str, cited_sentence_id: str | None, golds: Sequ
     The gold sentence is recognised by id; when either side has no ids, by
     normalised text equality or one text containing the other."""
     cited = normalize_answer(cited_text)
-    if any(_contains(cited, normalize_answer(g)) for g in golds):
+    if _holds_answer(cited, golds):
         return True
     if cited_sentence_id is not None and gold_sentence_ids:
         return cited_sentence_id in gold_sentence_ids
