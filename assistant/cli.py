@@ -52,7 +52,8 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders of dis
         f"{report.files_failed} failed | dispatches: {report.dispatches_written} written, "
         f"{report.dispatches_unchanged} unchanged, {report.dispatches_removed} removed | "
         f"sentences: {report.sentences_written}"
-        + (f" | recovered {report.recovered} from an interrupted run" if report.recovered else ""))
+        + (f" | recovered {report.recovered} from an interrupted run" if report.recovered else "")
+        + (f" | chunk vectors added to {report.chunks_backfilled} earlier chunks" if report.chunks_backfilled else ""))
     for error in report.errors:
         console.print(f"[red]error[/red] {escape(error)}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(0 if report.ok else 1)

@@ -56,7 +56,10 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> HybridRetriever:
-        return HybridRetriever(self.catalog, self.vectors, self.embedder, self.settings.retrieval)
+        retrieval = self.settings.retrieval
+        if not self.settings.index.embed_chunks:
+            retrieval = retrieval.model_copy(update={"chunk_weight": 0.0})
+        return HybridRetriever(self.catalog, self.vectors, self.embedder, retrieval)
 
     @cached_property
     def verifier(self) -> Verifier | None:
@@ -91,7 +94,8 @@ class Assistant:
         home folder, across processes (several servers may share one index)."""
         from filelock import FileLock
 
-        service = IngestService(self.catalog, self.vectors, self.embedder, self.settings.index.chunk_max_words)
+        service = IngestService(self.catalog, self.vectors, self.embedder, self.settings.index.chunk_max_words,
+                                embed_chunks=self.settings.index.embed_chunks)
         with FileLock(self.settings.home_dir / "ingest.lock"):
             return service.ingest(paths, progress=progress, on_file=on_file)
 
@@ -150,6 +154,7 @@ class Assistant:
         if check_backends:
             try:
                 backends["vectors"] = self.vectors.count()
+                backends["chunk_vectors"] = self.vectors.chunk_count()
                 backends["vector_store_ok"] = True
             except Exception as exc:  # report, never crash status
                 backends["vector_store_ok"] = False

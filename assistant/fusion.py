@@ -98,6 +98,27 @@ def with_document_scores(fused: dict[str, float], documents: dict[str, float], w
     return {sid: score + weight * scaled.get(doc_of(sid), 0.0) for sid, score in fused.items()}
 
 
+def with_chunk_scores(fused: dict[str, float], chunks: list[tuple[str, int, int, float]],
+                      weight: float) -> dict[str, float]:
+    """Each sentence's fused score plus ``weight`` times the min-max normalised
+    cosine of the chunk holding it, among the nearest ``chunks`` (dispatch id,
+    first and last sentence index, cosine); 0 for a chunk not among them. A
+    chunk's vector reads its sentences together, so a sentence that names its
+    subject only in a neighbour ("he", "the company") still scores."""
+    if not weight or not chunks:
+        return dict(fused)
+    scaled = min_max({k: c[3] for k, c in enumerate(chunks)})
+    spans: dict[str, list[tuple[int, int, float]]] = {}
+    for k, (doc, first, last, _) in enumerate(chunks):
+        spans.setdefault(doc, []).append((first, last, scaled[k]))
+
+    def bonus(sid: str) -> float:
+        doc, index = split_sentence_id(sid)
+        return max((v for first, last, v in spans.get(doc, ()) if first <= index <= last), default=0.0)
+
+    return {sid: score + weight * bonus(sid) for sid, score in fused.items()}
+
+
 def mixed(first: dict[str, float], second: dict[str, float], weight: float) -> dict[str, float]:
     """Per sentence: (1 - weight) * first + weight * second (a missing score counts as the other)."""
     return {i: (1 - weight) * first.get(i, second.get(i, 0.0)) + weight * second.get(i, first.get(i, 0.0))

@@ -26,6 +26,11 @@ def doc_of(sentence_id_: str) -> str:
     return sentence_id_.rpartition("-s")[0]
 
 
+def chunk_doc(chunk_id: str) -> str:
+    """The dispatch id of a chunk id (``<doc_id>-c<k>``)."""
+    return chunk_id.rpartition("-c")[0]
+
+
 class Sentence(BaseModel):
     """One sentence of a dispatch body, with character offsets into the body."""
 

@@ -5,7 +5,8 @@ the same texts, so each has its own peak RSS:
 
   e2e         ``Assistant.ingest`` into a fresh index (parse, split, embed every
               sentence, write Chroma and the SQLite catalog with its FTS index);
-  embedder    the default embedder alone over the same sentence texts, same batches;
+  embedder    the default embedder alone over the texts the ingest embeds (each
+              sentence and, with INDEX__EMBED_CHUNKS on, each chunk), same batches;
   llamaindex  ``VectorStoreIndex.from_documents`` into Chroma with the same
               embedder, one Document per chunk of our chunking.
 
@@ -65,14 +66,25 @@ def child_embedder(path: Path, home: Path) -> dict:
     from assistant.index.embedders import build_embedder, embed_passages
     from assistant.settings import Settings
 
+    settings = Settings(home=home)
     parsed = list(_parsed(path))
-    texts = [s.text for p in parsed for s in p.sentences]
-    embedder = build_embedder(Settings(home=home).embedder)
+    batches, batch = [], []  # the texts the ingest embeds, in its batches: sentences, then chunks if on
+    for p in parsed:
+        batch.append(p)
+        if sum(len(q.sentences) for q in batch) >= 256:
+            batches.append(batch)
+            batch = []
+    batches.append(batch)
+    with_chunks = settings.index.embed_chunks
+    texts = [[s.text for p in b for s in p.sentences] + ([c.text for p in b for c in p.chunks] if with_chunks else [])
+             for b in batches if b]
+    embedder = build_embedder(settings.embedder)
     start = time.perf_counter()
-    for i in range(0, len(texts), 256):
-        embed_passages(embedder, texts[i:i + 256])
+    for group in texts:
+        embed_passages(embedder, group)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "dispatches": len(parsed), "sentences": len(texts)}
+    return {"seconds": seconds, "dispatches": len(parsed), "sentences": sum(len(p.sentences) for p in parsed),
+            "texts_embedded": sum(len(g) for g in texts)}
 
 
 def child_llamaindex(path: Path, home: Path) -> dict:

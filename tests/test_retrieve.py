@@ -10,9 +10,11 @@ from datetime import date
 import pytest
 
 from assistant.core import Assistant
+from assistant.index.embedders import embed_query
+from assistant.retrieve import HybridRetriever
 from assistant.model import Dispatch, Filters
 from assistant.near_duplicates import could_resemble, newest_versions, resemblance, shingles
-from assistant.fusion import (fusion_weights, min_max, relative_fusion, windowed, with_document_boost,
+from assistant.fusion import (fusion_weights, min_max, relative_fusion, windowed, with_chunk_scores, with_document_boost,
                               with_document_scores)
 from assistant.settings import RetrievalSettings
 from tests.conftest import make_settings
@@ -90,6 +92,47 @@ def test_dispatch_level_lexical_score_lifts_every_sentence_of_the_dispatch():
     assert lifted == pytest.approx({"a-s000": 1.0, "a-s004": 0.3, "b-s000": 0.6 + 0.7, "c-s002": 0.5 + 0.7 * 0.5})
     assert sorted(lifted, key=lifted.get, reverse=True)[:2] == ["b-s000", "a-s000"]
     assert with_document_scores(fused, documents, 0.0) == fused
+
+
+def test_chunk_score_lifts_every_sentence_of_the_chunk():
+    fused = {"a-s000": 1.0, "a-s003": 0.2, "a-s004": 0.2, "b-s001": 0.5, "c-s000": 0.4}
+    # a's second chunk (sentences 3-5) is the nearest; b's chunk 0-2 half as near; c's is the farthest fetched
+    chunks = [("a", 3, 5, 0.90), ("b", 0, 2, 0.85), ("a", 0, 2, 0.82), ("c", 0, 1, 0.80)]
+    lifted = with_chunk_scores(fused, chunks, 0.7)
+    assert lifted == pytest.approx({"a-s000": 1.0 + 0.7 * 0.2, "a-s003": 0.2 + 0.7, "a-s004": 0.2 + 0.7,
+                                    "b-s001": 0.5 + 0.7 * 0.5, "c-s000": 0.4})
+    assert sorted(lifted, key=lifted.get, reverse=True)[:3] == ["a-s000", "a-s003", "a-s004"]
+    assert with_chunk_scores(fused, chunks, 0.0) == fused
+    assert with_chunk_scores(fused, [], 0.7) == fused
+    # a sentence whose chunk was not among the nearest gets nothing
+    assert with_chunk_scores({"d-s000": 0.3}, chunks, 0.7) == {"d-s000": 0.3}
+
+
+def test_nearest_chunks_come_with_their_sentence_spans_and_filters(helper):
+    question = "Quanti centri di accoglienza ha aperto la protezione civile a Valencia?"
+    vector = embed_query(helper.embedder, question)
+    chunks = helper.vectors.query_chunks(vector, 5)
+    doc, first, last, cosine = chunks[0]
+    assert doc.startswith("flood-") and first == 0 and last == 3  # the whole short dispatch is one chunk
+    assert [c[3] for c in chunks] == sorted((c[3] for c in chunks), reverse=True)
+    english = helper.vectors.query_chunks(vector, 5, Filters(languages=["en"]))
+    assert english and {c[0] for c in english} <= {"port", "wind"}
+    held_out = helper.vectors.query_chunks(vector, 5, Filters(exclude_doc_ids=["flood-a", "flood-b", "flood-c"]))
+    assert not any(c[0].startswith("flood-") for c in held_out)
+
+
+def test_chunk_weight_reaches_the_ranking(helper):
+    question = "Quante case alimenta il parco eolico vicino a Taranto?"
+    settings = helper.settings.retrieval
+    without = HybridRetriever(helper.catalog, helper.vectors, helper.embedder,
+                              settings.model_copy(update={"chunk_weight": 0.0})).retrieve(question, "it", top_k=10)
+    with_chunks = helper.retriever.retrieve(question, "it", top_k=10)
+    assert settings.chunk_weight > 0
+    scores = {h.sentence.id: h.score for h in without}
+    gained = [h.score - scores[h.sentence.id] for h in with_chunks if h.sentence.id in scores]
+    assert with_chunks[0].sentence.doc_id == "wind"
+    assert max(gained) == pytest.approx(settings.chunk_weight, abs=1e-6)  # the nearest chunk's sentences
+    assert min(gained) >= 0
 
 
 def test_fusion_weights_follow_question_and_corpus_languages():

@@ -235,8 +235,22 @@ class Catalog:
             "SELECT * FROM sentences WHERE doc_id=? AND idx BETWEEN ? AND ? ORDER BY idx", (doc_id, first, last))]
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
-        return [Chunk(id=r["id"], doc_id=r["doc_id"], sentence_ids=json.loads(r["sentence_ids"]), text=r["text"])
-                for r in self._rows("SELECT * FROM chunks WHERE doc_id=? ORDER BY id", (doc_id,))]
+        return [_chunk(r) for r in self._rows("SELECT * FROM chunks WHERE doc_id=? ORDER BY id", (doc_id,))]
+
+    def chunks(self, chunk_ids: list[str]) -> list[Chunk]:
+        """These chunks, in the order given (unknown ids left out)."""
+        found: dict[str, Chunk] = {}
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start:start + 500]
+            found.update((r["id"], _chunk(r)) for r in self._rows(
+                f"SELECT * FROM chunks WHERE id IN ({','.join('?' * len(part))})", part))
+        return [found[i] for i in chunk_ids if i in found]
+
+    def chunk_ids(self) -> set[str]:
+        return {r[0] for r in self._rows("SELECT id FROM chunks")}
+
+    def chunk_count(self) -> int:
+        return self._rows("SELECT COUNT(*) FROM chunks")[0][0]
 
     def lexical_search(self, expression: str, limit: int, filters: Filters | None = None,
                        share: float | None = None) -> list[tuple[str, float]]:
@@ -406,3 +420,7 @@ def _dispatch(row: sqlite3.Row) -> Dispatch:
 def _sentence(row: sqlite3.Row) -> Sentence:
     return Sentence(id=row["id"], doc_id=row["doc_id"], index=row["idx"], text=row["text"],
                     char_start=row["char_start"], char_end=row["char_end"])
+
+
+def _chunk(row) -> Chunk:
+    return Chunk(id=row["id"], doc_id=row["doc_id"], sentence_ids=json.loads(row["sentence_ids"]), text=row["text"])

@@ -1,4 +1,5 @@
-"""The ingest service: files -> parsed dispatches -> catalog + vectors.
+"""The ingest service: files -> parsed dispatches -> catalog + vectors (a
+vector per sentence and, unless turned off, per chunk).
 
 Unchanged files are skipped by sha256; changed files replace their old
 dispatches; a file that cannot be read is reported and the batch goes on.
@@ -41,6 +42,7 @@ class IngestReport:
     dispatches_removed: int = 0
     sentences_written: int = 0
     recovered: int = 0
+    chunks_backfilled: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -52,8 +54,9 @@ class IngestService:
     """Writes dispatches into the catalog and the vector store, in step."""
 
     def __init__(self, catalog: Catalog, vectors: ChromaSentences, embedder, chunk_max_words: int = 120,
-                 batch_sentences: int = 256):
+                 batch_sentences: int = 256, embed_chunks: bool = True):
         self.catalog = catalog
+        self.embed_chunks = embed_chunks
         self.vectors = vectors
         self.embedder = embedder
         self.chunk_max_words = chunk_max_words
@@ -74,6 +77,7 @@ class IngestService:
         """Ingest files and folders. ``on_file(path, error_or_None)`` is called
         after each file (for UIs)."""
         report = IngestReport(recovered=self.recover())
+        report.chunks_backfilled = self.sync_chunks(progress)
         files, missing = discover(paths)
         report.errors.extend(missing)
         report.files_seen = len(files)
@@ -169,11 +173,40 @@ class IngestService:
         replaced = [i for i in ids if i in known]
         if replaced:
             self.vectors.delete_docs(replaced)
-        vectors = embed_passages(self.embedder, [s.text for p in changed for s in p.sentences])
-        self.vectors.upsert([(p.dispatch, p.sentences) for p in changed], vectors)
+        texts = [s.text for p in changed for s in p.sentences]
+        chunks = [c.text for p in changed for c in p.chunks] if self.embed_chunks else []
+        vectors = embed_passages(self.embedder, texts + chunks)
+        self.vectors.upsert([(p.dispatch, p.sentences) for p in changed], vectors[:len(texts)])
+        if chunks:
+            self.vectors.upsert_chunks([(p.dispatch, p.chunks) for p in changed], vectors[len(texts):])
         self.catalog.write_dispatches(changed)
         report.dispatches_written += len(changed)
-        report.sentences_written += len(vectors)
+        report.sentences_written += len(texts)
+
+    def sync_chunks(self, progress: bool = True) -> int:
+        """Embed the catalog's chunks that have no vector yet (an index built
+        before chunk vectors existed) and drop chunk vectors the catalog no
+        longer holds; returns how many were embedded."""
+        if not self.embed_chunks or self.vectors.chunk_count() == self.catalog.chunk_count():
+            return 0
+        stored = self.vectors.chunk_ids()
+        wanted = self.catalog.chunk_ids()
+        extra = sorted(stored - wanted)
+        if extra:
+            self.vectors.delete_chunks(extra)
+        missing = sorted(wanted - stored)
+        bar = tqdm(total=len(missing), unit="chunk", desc="Embedding chunks of earlier dispatches",
+                   disable=not progress or not missing, dynamic_ncols=True)
+        for start in range(0, len(missing), self.batch_sentences):
+            chunks = self.catalog.chunks(missing[start:start + self.batch_sentences])
+            dispatches = self.catalog.dispatches(c.doc_id for c in chunks)
+            batch = [(dispatches[doc], [c for c in chunks if c.doc_id == doc]) for doc in dict.fromkeys(
+                c.doc_id for c in chunks) if doc in dispatches]
+            texts = [c.text for _, cs in batch for c in cs]
+            self.vectors.upsert_chunks(batch, embed_passages(self.embedder, texts))
+            bar.update(len(chunks))
+        bar.close()
+        return len(missing)
 
 
 def _size(path: Path) -> int:

@@ -36,7 +36,8 @@ def _ids(helper: Assistant) -> dict[str, list[str]]:
     vectors = helper.vectors.ids_of(docs + ["m4", "grano", "port"])
     lexical_docs = [r[0] for r in db._rows("SELECT doc_id FROM lexical_docs")]
     return {"catalog": sorted(catalog), "lexical": sorted(lexical), "vectors": sorted(vectors),
-            "total_vectors": helper.vectors.count(), "docs": sorted(docs), "lexical_docs": sorted(lexical_docs)}
+            "total_vectors": helper.vectors.count(), "docs": sorted(docs), "lexical_docs": sorted(lexical_docs),
+            "chunks": sorted(helper.catalog.chunk_ids()), "chunk_vectors": sorted(helper.vectors.chunk_ids())}
 
 
 def _lexical(helper: Assistant, text: str) -> list[str]:
@@ -53,6 +54,8 @@ def _assert_in_step(helper: Assistant) -> list[str]:
     assert ids["total_vectors"] == len(ids["catalog"])  # no vector without a catalog sentence
     assert len(set(ids["lexical"])) == len(ids["lexical"])  # no sentence indexed twice
     assert ids["lexical_docs"] == ids["docs"]  # one dispatch-level lexical row per dispatch
+    assert ids["chunks"] == ids["chunk_vectors"] and ids["chunks"]  # a vector per chunk, none stale
+    assert {c.rpartition("-c")[0] for c in ids["chunks"]} == set(ids["docs"])
     return ids["catalog"]
 
 
@@ -171,3 +174,38 @@ def test_catalog_from_before_the_dispatch_level_table_gets_it_on_open(tmp_path, 
     rebuilt = {r[0]: r[1] for r in reopened.catalog._rows("SELECT doc_id, terms FROM lexical_docs")}
     assert rebuilt == expected  # the same terms, in sentence order
     assert _lexical_docs(reopened, "grano duro") == ["grano"]
+
+
+def test_index_from_before_chunk_vectors_gets_them_on_the_next_ingest(tmp_path, feed):
+    home = tmp_path / "home"
+    helper = Assistant(make_settings(home))
+    helper.ingest([feed], progress=False)
+    chunks = sorted(helper.catalog.chunk_ids())
+    question = "Quanto è sceso il prezzo del grano?"
+    hits_before = [(h.sentence.id, round(h.score, 5)) for h in helper.retrieve(question, top_k=4)]
+    helper.vectors.delete_chunks(chunks)  # as an index written before chunks had vectors
+    helper.vectors._chunks.upsert(ids=["gone-c000"], embeddings=[[0.0] * 383 + [1.0]], documents=["x"],
+                                  metadatas=[{"doc_id": "gone", "first": 0, "last": 0}])  # and one stale vector
+    assert helper.vectors.chunk_count() == 1
+    report = helper.ingest([feed], progress=False)
+    assert report.files_unchanged == 1 and report.chunks_backfilled == len(chunks)
+    _assert_in_step(helper)
+    assert [(h.sentence.id, round(h.score, 5)) for h in helper.retrieve(question, top_k=4)] == hits_before
+    assert helper.ingest([feed], progress=False).chunks_backfilled == 0  # in step: nothing to do
+
+
+def test_chunk_vectors_can_be_turned_off_and_on_again(tmp_path, feed):
+    from assistant.settings import IndexSettings
+
+    home = tmp_path / "home"
+    off = Assistant(make_settings(home, index=IndexSettings(embed_chunks=False)))
+    assert off.ingest([feed], progress=False).ok
+    assert off.vectors.chunk_count() == 0 and off.catalog.chunk_count() == 3
+    assert off.retriever.settings.chunk_weight == 0.0  # nothing to weigh
+    assert off.retrieve("Quanto è sceso il prezzo del grano?", top_k=1)[0].sentence.id == "grano-s000"
+    off.catalog.close()
+
+    on = Assistant(make_settings(home))
+    assert on.retriever.settings.chunk_weight > 0
+    assert on.ingest([feed], progress=False).chunks_backfilled == 3
+    _assert_in_step(on)

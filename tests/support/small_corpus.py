@@ -74,12 +74,14 @@ def snapshot(helper) -> dict:
     """Everything an ingest leaves behind, sorted (duplicates stay visible)."""
     rows = lambda sql: sorted(tuple(r) for r in helper.catalog._rows(sql))  # noqa: E731
     stored = helper.vectors._collection.get(include=["documents"])
+    chunks = helper.vectors._chunks.get(include=["documents"])
     return {
         "dispatches": rows("SELECT id, content_hash FROM dispatches"),
         "sentences": rows("SELECT id, text FROM sentences"),
         "chunks": rows("SELECT id, sentence_ids FROM chunks"),
         "lexical": rows("SELECT sentence_id, doc_id FROM lexical"),
         "vectors": sorted(zip(stored["ids"], stored["documents"])),
+        "chunk_vectors": sorted(zip(chunks["ids"], chunks["documents"])),
         "files": rows("SELECT path, sha256, doc_ids FROM files"),
         "pending": rows("SELECT doc_id FROM pending"),
     }
