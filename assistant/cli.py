@@ -142,7 +142,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print status as J
     out.print("by source: " + ", ".join(f"{k} {v}" for k, v in list(info["by_source"].items())[:10]))
     b = info["backends"]
     out.print(f"embedder: {b['embedder']}; vectors: {b['vector_store']} "
-              f"({'ok, ' + str(b.get('vectors')) + ' vectors' if b.get('vector_store_ok') else b.get('vector_store_error')})")
+              f"({'ok, ' + str(b.get('vectors')) + ' sentence and ' + str(b.get('chunk_vectors')) + ' chunk vectors' if b.get('vector_store_ok') else b.get('vector_store_error')})")
     out.print(f"llm: {b['llm_setting']} -> {b.get('llm')} ({b.get('llm_reason')})")
 
 

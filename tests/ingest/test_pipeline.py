@@ -96,6 +96,7 @@ def test_chroma_server_mode(tmp_path, chroma_server):
     report = helper.ingest([SEED], progress=False)
     assert report.ok and report.sentences_written == 10
     assert helper.vectors.count() == 10
+    assert helper.vectors.chunk_count() == helper.catalog.chunk_count() > 0  # the server holds both collections
     hits = helper.retrieve("Quando verranno schierate le forze occidentali?")
     assert hits and hits[0].dispatch.agency == "AGENPARL"
     status = helper.status(check_backends=False)
@@ -107,4 +108,5 @@ def test_status_counts(seed_assistant):
     assert (info["dispatches"], info["sentences"]) == (1, 10)
     assert info["by_language"] == {"it": 1} and info["by_source"] == {"AGENPARL": 1}
     assert info["backends"]["vector_store_ok"] and info["backends"]["vectors"] == 10
+    assert info["backends"]["chunk_vectors"] == info["chunks"] > 0
     assert info["backends"]["llm"] == "llamacpp"
