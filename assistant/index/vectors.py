@@ -46,22 +46,28 @@ class ChromaSentences:
                     raise VectorStoreError(f"ASSISTANT_INDEX__CHROMA must be 'embedded' or 'host:port', not {settings.chroma!r}")
                 self._client = chromadb.HttpClient(host=host, port=int(port), settings=chroma_settings)
                 self._client.heartbeat()
-            self._collection, self._chunks = (self._client.get_or_create_collection(
-                name=f"{settings.collection_prefix}_{kind}",
-                metadata={"embedder": embedder_name},
-                configuration={"hnsw": {"space": "cosine", "ef_search": settings.hnsw_ef_search,
-                                        "ef_construction": 200, "max_neighbors": 32}},
-            ) for kind in ("sentences", "chunks"))
+            # the sentences' collection is checked before the chunks' is created, so that opening an
+            # index with the wrong embedder leaves nothing behind
+            self._collection = self._open("sentences", settings, embedder_name)
+            self._chunks = self._open("chunks", settings, embedder_name)
         except VectorStoreError:
             raise
         except Exception as exc:  # chromadb raises many kinds; all mean "unusable"
             raise VectorStoreError(f"Chroma at {self.location} is not usable: {exc}") from exc
-        stored = {(c.metadata or {}).get("embedder") for c in (self._collection, self._chunks)} - {None}
-        if stored - {embedder_name}:
-            stored = ", ".join(sorted(stored))
+
+    def _open(self, kind: str, settings: IndexSettings, embedder_name: str):
+        collection = self._client.get_or_create_collection(
+            name=f"{settings.collection_prefix}_{kind}",
+            metadata={"embedder": embedder_name},
+            configuration={"hnsw": {"space": "cosine", "ef_search": settings.hnsw_ef_search,
+                                    "ef_construction": 200, "max_neighbors": 32}},
+        )
+        stored = (collection.metadata or {}).get("embedder")
+        if stored and stored != embedder_name:
             raise VectorStoreError(
                 f"The index at {self.location} was built with embedder '{stored}' but settings ask for "
                 f"'{embedder_name}'. Use another ASSISTANT_HOME (or collection prefix) or re-ingest into a new one.")
+        return collection
 
     def upsert(self, batch: list[tuple[Dispatch, list[Sentence]]], vectors: np.ndarray) -> None:
         """Write the vectors of several dispatches' sentences in one call

