@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-import numpy as np
-
 from assistant.answer_types import asked_type, holds_type
 from assistant.fusion import (TRANSLATION_DENSE, fusion_weights, mixed, neighbour_ids, relative_fusion, windowed,
                               with_chunk_scores, with_document_boost, with_document_scores)
 from assistant.index.catalog import Catalog
-from assistant.index.embedders import embed_query
+from assistant.index.embedders import embed_query, unit
 from assistant.index.lexical import expression_of, query_terms
 from assistant.index.vectors import ChromaSentences
 from assistant.model import Dispatch, Filters, Sentence, SentenceHit
@@ -72,7 +70,7 @@ class HybridRetriever:
         fused = with_document_scores(relative_fusion([(dense_side, weights.dense), (dict(lexical), weights.lexical)]),
                                      dict(documents), weights.document_lexical)
         if self.settings.chunk_weight:
-            chunk_vec = query_vec if translated_vec is None else _unit(query_vec + translated_vec)
+            chunk_vec = query_vec if translated_vec is None else unit(query_vec + translated_vec)
             fused = with_chunk_scores(fused, self.vectors.query_chunks(chunk_vec, n, filters, share, passing=passing),
                                       self.settings.chunk_weight)
         fused, texts = self._with_answer_types(question, fused)
@@ -143,10 +141,6 @@ class HybridRetriever:
                                     dense=dense.get(sid), lexical=lexical.get(sid),
                                     context_before=before, context_after=after))
         return hits
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
 def top_dense(hits: list[SentenceHit]) -> float:

@@ -80,6 +80,15 @@ class Catalog:
         with self._lock:
             return self._db.execute(sql, tuple(params)).fetchall()
 
+    def _rows_in(self, sql: str, values: list[str]) -> list[sqlite3.Row]:
+        """Rows of ``sql``, whose ``{marks}`` is an ``IN`` list, for all
+        ``values``, asked 500 at a time (below SQLite's parameter limit)."""
+        rows: list[sqlite3.Row] = []
+        for start in range(0, len(values), 500):
+            part = values[start:start + 500]
+            rows += self._rows(sql.format(marks=",".join("?" * len(part))), part)
+        return rows
+
     # --- meta -------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         rows = self._rows("SELECT value FROM meta WHERE key=?", (key,))
@@ -134,13 +143,8 @@ class Catalog:
 
     # --- dispatches -------------------------------------------------------
     def content_hashes(self, doc_ids: list[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for start in range(0, len(doc_ids), 500):
-            part = doc_ids[start:start + 500]
-            marks = ",".join("?" * len(part))
-            out.update({r["id"]: r["content_hash"] for r in self._rows(
-                f"SELECT id, content_hash FROM dispatches WHERE id IN ({marks})", part)})
-        return out
+        return {r["id"]: r["content_hash"] for r in self._rows_in(
+            "SELECT id, content_hash FROM dispatches WHERE id IN ({marks})", doc_ids)}
 
     def write_dispatches(self, parsed: list[ParsedDispatch]) -> None:
         """Replace these dispatches (rows, sentences, chunks, lexical terms) and
@@ -221,14 +225,8 @@ class Catalog:
 
     # --- sentences --------------------------------------------------------
     def sentences(self, ids: Iterable[str]) -> dict[str, Sentence]:
-        ids = list(dict.fromkeys(ids))
-        out: dict[str, Sentence] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            marks = ",".join("?" * len(part))
-            out.update({r["id"]: _sentence(r) for r in self._rows(
-                f"SELECT * FROM sentences WHERE id IN ({marks})", part)})
-        return out
+        return {r["id"]: _sentence(r) for r in self._rows_in(
+            "SELECT * FROM sentences WHERE id IN ({marks})", list(dict.fromkeys(ids)))}
 
     def sentences_of(self, doc_id: str, first: int = 0, last: int = 1 << 30) -> list[Sentence]:
         return [_sentence(r) for r in self._rows(
@@ -239,11 +237,7 @@ class Catalog:
 
     def chunks(self, chunk_ids: list[str]) -> list[Chunk]:
         """These chunks, in the order given (unknown ids left out)."""
-        found: dict[str, Chunk] = {}
-        for start in range(0, len(chunk_ids), 500):
-            part = chunk_ids[start:start + 500]
-            found.update((r["id"], _chunk(r)) for r in self._rows(
-                f"SELECT * FROM chunks WHERE id IN ({','.join('?' * len(part))})", part))
+        found = {r["id"]: _chunk(r) for r in self._rows_in("SELECT * FROM chunks WHERE id IN ({marks})", chunk_ids)}
         return [found[i] for i in chunk_ids if i in found]
 
     def chunk_ids(self) -> set[str]:

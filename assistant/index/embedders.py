@@ -85,7 +85,11 @@ def embed_passages(embedder: BaseEmbedding, texts: list[str]) -> np.ndarray:
 
 def embed_query(embedder: BaseEmbedding, text: str) -> np.ndarray:
     """Embed a question, normalised."""
-    vector = np.asarray(embedder.get_query_embedding(text), dtype=np.float32)
+    return unit(np.asarray(embedder.get_query_embedding(text), dtype=np.float32))
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    """``vector`` scaled to length 1 (a zero vector stays zero)."""
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 

@@ -9,6 +9,7 @@ import pytest
 from assistant.core import Assistant
 from assistant.index.embedders import embed_passages
 from assistant.index.lexical import query_expression
+from assistant.model import chunk_doc
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow
@@ -55,7 +56,7 @@ def _assert_in_step(helper: Assistant) -> list[str]:
     assert len(set(ids["lexical"])) == len(ids["lexical"])  # no sentence indexed twice
     assert ids["lexical_docs"] == ids["docs"]  # one dispatch-level lexical row per dispatch
     assert ids["chunks"] == ids["chunk_vectors"] and ids["chunks"]  # a vector per chunk, none stale
-    assert {c.rpartition("-c")[0] for c in ids["chunks"]} == set(ids["docs"])
+    assert {chunk_doc(c) for c in ids["chunks"]} == set(ids["docs"])
     return ids["catalog"]
 
 
