@@ -13,7 +13,18 @@ for _key, _value in {
 }.items():
     _os.environ.setdefault(_key, _value)
 
-from assistant.core import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-
 __all__ = ["Assistant", "Settings"]
+
+
+def __getattr__(name: str):
+    """``assistant.Assistant`` and ``assistant.Settings``, imported on first use, so that a
+    process needing one module (the model worker) does not load the whole stack."""
+    if name == "Assistant":
+        from assistant.core import Assistant
+
+        return Assistant
+    if name == "Settings":
+        from assistant.settings import Settings
+
+        return Settings
+    raise AttributeError(f"module 'assistant' has no attribute {name!r}")

@@ -76,6 +76,17 @@ class LLMSettings(BaseModel):
     temperature: float = 0.0
     threads: int | None = None
     timeout_s: float = Field(120.0, description="Upper bound for one model call.")
+    isolation: Literal["process", "none"] = Field(
+        "process", description="Where a llamacpp model runs: 'process', a supervised child process that is "
+        "restarted after a crash, a hang or an out-of-memory kill, so that none of them stops the server, an "
+        "ingest or the CLI (costs under 1% of answer time, benchmarks/RESULTS.md); 'none', inside this process.")
+    stall_s: float = Field(
+        10.0, description="A model process that gives no sign of life (a heartbeat every second) for this long "
+        "is killed and restarted (a stopped or wedged process).")
+    restart_backoff_max_s: float = Field(
+        30.0, description="Longest wait before restarting a model process that keeps crashing (the wait "
+        "doubles from 0.5 s after each crash and starts again once a process stays up a minute).")
+    start_timeout_s: float = Field(120.0, description="Upper bound for a model process to load its model.")
     probe_timeout_s: float = Field(2.0, description="How long 'auto' waits for Ollama to answer.")
 
 

@@ -41,6 +41,14 @@ class ChatBackend(ABC):
         """(usable, message) without generating anything."""
         return True, self.description
 
+    def health(self) -> dict[str, Any]:
+        """The model's state for /healthz and `assistant status` (a supervised
+        process reports up / starting / restarting, crashes and the last reason)."""
+        return {"isolation": "none", "state": "up"}
+
+    def close(self) -> None:
+        """Release the model (stop its process, if it has one)."""
+
     def count_tokens(self, text: str) -> int:
         """Tokens the model would see for ``text`` (estimate where unknown)."""
         return max(1, len(text) // 4)

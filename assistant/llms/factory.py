@@ -42,11 +42,20 @@ def build_llm(settings: Settings) -> ChatBackend:
                              llm.temperature, llm.timeout_s, llm.context_window)
     if backend == "llamacpp":
         from assistant.llms.bundled import bundled_model_path, verify_model_file
-        from assistant.llms.llamacpp import LlamaCppBackend
 
         path = llm.model_path or bundled_model_path(llm.models_dir)
         verify_model_file(path)
         label = None if llm.model_path else "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (bundled)"
+        if llm.isolation == "process":
+            from assistant.llms.supervised import SupervisedLlamaCpp
+            from assistant.llms.worker import WorkerConfig
+
+            config = WorkerConfig(str(path), llm.context_window, llm.max_tokens, llm.temperature, llm.threads,
+                                  llm.timeout_s, label=label)
+            return SupervisedLlamaCpp(config, stall_s=llm.stall_s, backoff_max_s=llm.restart_backoff_max_s,
+                                      start_timeout_s=llm.start_timeout_s)
+        from assistant.llms.llamacpp import LlamaCppBackend
+
         return LlamaCppBackend(path, llm.context_window, llm.max_tokens, llm.temperature, llm.threads,
                                llm.timeout_s, label=label)
     raise LLMError(f"Unknown LLM backend {backend!r}")
