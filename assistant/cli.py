@@ -128,9 +128,15 @@ def _print_answer(answer: Answer, skip_text: bool = False) -> None:
 
 
 @app.command()
-def status(as_json: bool = typer.Option(False, "--json", help="Print status as JSON.")) -> None:
-    """What is indexed and which backends are configured and reachable."""
-    info = _assistant().status()
+def status(as_json: bool = typer.Option(False, "--json", help="Print status as JSON."),
+           model: bool = typer.Option(True, "--model/--no-model",
+                                      help="Load the model to report its state (a few seconds).")) -> None:
+    """What is indexed, which backends are configured and reachable, and the model's state."""
+    helper = _assistant()
+    try:
+        info = helper.status(load_model=model)
+    finally:
+        helper.close()
     if as_json:
         print(json.dumps(info, ensure_ascii=False, indent=2, default=str))
         return
@@ -144,6 +150,22 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print status as J
     out.print(f"embedder: {b['embedder']}; vectors: {b['vector_store']} "
               f"({'ok, ' + str(b.get('vectors')) + ' sentence and ' + str(b.get('chunk_vectors')) + ' chunk vectors' if b.get('vector_store_ok') else b.get('vector_store_error')})")
     out.print(f"llm: {b['llm_setting']} -> {b.get('llm')} ({b.get('llm_reason')})")
+    out.print("model: " + describe_model_state(b["llm_state"]))
+
+
+def describe_model_state(state: dict) -> str:
+    """One line for the model's state: 'up (process 123, 0 crashes)', 'failed: why'..."""
+    parts = [state.get("state", "unknown")]
+    details = []
+    if state.get("pid"):
+        details.append(f"process {state['pid']}")
+    if "crashes" in state:
+        details.append(f"{state['crashes']} crashes, {state.get('restarts', 0)} restarts")
+    if details:
+        parts.append(f"({', '.join(details)})")
+    if state.get("last_reason"):
+        parts.append(f"last: {state['last_reason']}")
+    return " ".join(parts)
 
 
 @app.command()

@@ -20,7 +20,7 @@ from assistant.index.vectors import ChromaSentences
 from assistant.ingest.pipeline import IngestReport, IngestService
 from assistant.llms import ChatBackend, build_llm
 from assistant.llms.factory import resolve_backend
-from assistant.llms.base import Message
+from assistant.llms.base import LLMError, Message
 from assistant.model import Answer, Dispatch, Filters, SentenceHit, Sentence
 from assistant.prompting import answer_language
 from assistant.ingest.sentences import detect_language
@@ -40,6 +40,8 @@ class Assistant:
         self.settings = settings or Settings()
         self._llm: ChatBackend | None = None
         self._llm_lock = threading.Lock()
+        self._llm_loading = False
+        self._llm_error: str | None = None
 
     # --- components (lazy) --------------------------------------------------
     @cached_property
@@ -84,8 +86,33 @@ class Assistant:
         """The language model, loaded on first use."""
         with self._llm_lock:
             if self._llm is None:
-                self._llm = build_llm(self.settings)
+                self._llm_loading = True
+                try:
+                    self._llm = build_llm(self.settings)
+                    self._llm_error = None
+                except LLMError as exc:
+                    self._llm_error = str(exc)
+                    raise
+                finally:
+                    self._llm_loading = False
             return self._llm
+
+    def llm_health(self) -> dict[str, Any]:
+        """The model's state: a supervised process reports up / starting /
+        restarting / failed, its pid, crashes so far and the last reason;
+        'not loaded' before the first question, 'loading', or 'failed' with why."""
+        if self._llm is not None:
+            return {"description": self._llm.description, **self._llm.health()}
+        if self._llm_loading:
+            return {"state": "loading"}
+        if self._llm_error:
+            return {"state": "failed", "last_reason": self._llm_error}
+        return {"state": "not loaded"}
+
+    def close(self) -> None:
+        """Stop the model's process, if one runs."""
+        if self._llm is not None:
+            self._llm.close()
 
     # --- use cases ------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], progress: bool = True,
@@ -143,8 +170,9 @@ class Assistant:
         found = self.catalog.dispatch(doc_id)
         return (found, self.catalog.sentences_of(doc_id)) if found else None
 
-    def status(self, check_backends: bool = True) -> dict[str, Any]:
-        """What is indexed and which backends are configured and reachable."""
+    def status(self, check_backends: bool = True, load_model: bool = False) -> dict[str, Any]:
+        """What is indexed and which backends are configured and reachable;
+        ``load_model`` loads the model first, so that its state is known."""
         stats = self.catalog.stats()
         backends: dict[str, Any] = {
             "embedder": self.settings.embedder.model,
@@ -162,6 +190,12 @@ class Assistant:
             chosen, reason = resolve_backend(self.settings)
             backends["llm"] = chosen
             backends["llm_reason"] = reason
+            if load_model:
+                try:
+                    self.llm()
+                except LLMError:
+                    pass  # reported in llm_state
             if self._llm is not None:
                 backends["llm_loaded"] = self._llm.description
+        backends["llm_state"] = self.llm_health()
         return {**stats, "home": str(self.settings.home), "backends": backends}

@@ -91,7 +91,7 @@ def serve(requests: BinaryIO, replies_out: BinaryIO) -> int:
         return 2
     replies.send(type="ready", pid=os.getpid(), description=backend.description, system_info=system_info)
 
-    jobs: queue.Queue[dict | None] = queue.Queue()
+    jobs: queue.Queue[dict] = queue.Queue()
     cancelled: set[int] = set()
     stop = threading.Event()
 
@@ -108,8 +108,10 @@ def serve(requests: BinaryIO, replies_out: BinaryIO) -> int:
                 cancelled.add(request["id"])
             elif op == "stream":
                 jobs.put(request)
+        # end of input: the parent closed the pipe or died; do not finish an answer nobody reads
         stop.set()
-        jobs.put(None)
+        sys.stderr.flush()
+        os._exit(0)
 
     def beat() -> None:
         while not stop.wait(config.beat_s):
@@ -117,9 +119,8 @@ def serve(requests: BinaryIO, replies_out: BinaryIO) -> int:
 
     threading.Thread(target=read_requests, name="requests", daemon=True).start()
     threading.Thread(target=beat, name="heartbeat", daemon=True).start()
-    while (job := jobs.get()) is not None:
-        _answer(backend, job, replies, cancelled)
-    return 0
+    while True:
+        _answer(backend, jobs.get(), replies, cancelled)
 
 
 def _answer(backend, job: dict, replies: _Replies, cancelled: set[int]) -> None:

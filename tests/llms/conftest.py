@@ -43,3 +43,18 @@ def ollama_server(ollama_app):
     url, stop = run_server(ollama_app)
     yield url
     stop()
+
+
+@pytest.fixture(scope="session")
+def crash_library(tmp_path_factory) -> Path:
+    """A shared library that, preloaded, kills a model process on its first decode
+    (tests/support/crash_decode.c; CRASH_HOW=segv|ill|hang)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is needed to build the crashing library")
+    source = Path(__file__).resolve().parent.parent / "support" / "crash_decode.c"
+    target = tmp_path_factory.mktemp("crash") / "crash_decode.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(target), str(source)], check=True)
+    return target
