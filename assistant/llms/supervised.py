@@ -114,6 +114,27 @@ class ModelProcess:
             self._spawn_locked()
         self.wait_up(self.start_timeout_s, may_retry=False)
 
+    def _spawn_locked(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen([self.python, "-m", "assistant.llms.worker"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, bufsize=0,
+                                start_new_session=True)  # a Ctrl-C in the terminal reaches the parent only
+        self._generation += 1
+        self._proc = self._box["proc"] = proc
+        self._state = STARTING
+        self._killed_for = None
+        self._last_beat = self._started_at = time.monotonic()
+        self._stderr.clear()
+        generation = self._generation
+        threading.Thread(target=self._read, args=(proc, generation), name=f"{self.name}-replies",
+                         daemon=True).start()
+        threading.Thread(target=self._read_stderr, args=(proc,), name=f"{self.name}-stderr", daemon=True).start()
+        try:
+            proc.stdin.write((self.config.to_json() + "\n").encode())
+            proc.stdin.flush()
+        except OSError:
+            pass  # it died at once; the reader reports why
+
     def wait_up(self, timeout_s: float, may_retry: bool = True) -> None:
         """Wait until the worker is up; LLMError when it failed, or is still
         (re)starting after ``timeout_s``. A worker that failed to load is
