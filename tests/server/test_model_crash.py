@@ -91,6 +91,7 @@ def _kill_mid_answer(server, sig: signal.Signals, version: int) -> None:
     before = _model(url)
     docs = server["docs"]
     write_version(docs, version)
+    _write_bulk(docs / "bulk.jsonl", version)  # enough to keep the ingest busy while the model dies
     results: dict[int, list[dict]] = {}
     ingest: dict = {}
     generating = threading.Event()
@@ -104,11 +105,14 @@ def _kill_mid_answer(server, sig: signal.Signals, version: int) -> None:
         ingest["status"], ingest["body"] = response.status_code, response.json()
 
     threads = [threading.Thread(target=ask, args=(i,)) for i in range(5)]
-    threads.append(threading.Thread(target=upload))
     for t in threads:
         t.start()
     # a streamed answer is being generated: the model process is mid-decode
     assert generating.wait(timeout=600), "no answer started"
+    uploading = threading.Thread(target=upload)
+    uploading.start()
+    threads.append(uploading)
+    time.sleep(1.5)  # the upload is received and being ingested
     assert ingest == {}, "the ingest should still be running when the model dies"
     os.kill(before["pid"], sig)
     for t in threads:
@@ -138,6 +142,20 @@ def _kill_mid_answer(server, sig: signal.Signals, version: int) -> None:
     server["rounds"].append({"signal": sig.name, "outcomes": outcomes, "model_after": after})
 
 
+def _write_bulk(path: Path, version: int, n: int = 150) -> None:
+    from tests.support.small_corpus import PLACES, TOPICS
+
+    lines = []
+    for i in range(n):
+        place, topic = PLACES[i % len(PLACES)], TOPICS[(i + version) % len(TOPICS)]
+        body = " ".join([f"(ANSA) - {place}, {1 + i % 28} aprile 2024 - La giunta ha approvato {topic} (atto {i})."]
+                        + [f"L'atto {i} della versione {version} prevede la fase {k} entro {k + 2} mesi."
+                           for k in range(1, 5)])
+        lines.append(json.dumps({"id": f"bulk-{i}", "title": f"Atto {i}", "source": "ANSA", "body": body},
+                                ensure_ascii=False))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _assert_valid_citations(url: str, body: dict) -> None:
     assert not body["abstained"] and body["citations"], body
     for c in body["citations"]:
@@ -161,12 +179,15 @@ def test_a_stopped_model_is_detected_within_the_stall_limit(server):
     result: dict = {}
 
     def ask() -> None:
-        result["events"] = _stream(url, QUESTIONS[1], generating)
+        result["events"] = _stream(url, QUESTIONS[0], generating)
         result["at"] = time.monotonic()
 
     t = threading.Thread(target=ask)
     t.start()
-    assert generating.wait(timeout=600)
+    deadline = time.monotonic() + 600
+    while not generating.wait(timeout=0.2) and t.is_alive() and time.monotonic() < deadline:
+        pass
+    assert generating.is_set(), f"no answer started: {result.get('events', [])[-2:]}"
     os.kill(before["pid"], signal.SIGSTOP)
     stopped_at = time.monotonic()
     t.join(timeout=120)
