@@ -79,7 +79,7 @@ class LLMSettings(BaseModel):
     isolation: Literal["process", "none"] = Field(
         "process", description="Where a llamacpp model runs: 'process', a supervised child process that is "
         "restarted after a crash, a hang or an out-of-memory kill, so that none of them stops the server, an "
-        "ingest or the CLI (costs under 1% of answer time, benchmarks/RESULTS.md); 'none', inside this process.")
+        "ingest or the CLI (total p50 x1.003 of in-process, benchmarks/RESULTS.md); 'none', inside this process.")
     stall_s: float = Field(
         10.0, description="A model process that gives no sign of life (a heartbeat every second) for this long "
         "is killed and restarted (a stopped or wedged process).")
