@@ -303,7 +303,7 @@ class ModelProcess:
                 return
             with me._cond:
                 silent = time.monotonic() - me._last_beat
-                stalled = me._state in (UP, STARTING) and me._proc is not None and silent > me.stall_s
+                stalled = me._state == UP and me._proc is not None and silent > me.stall_s  # loading: start_timeout_s
                 starting_too_long = me._state == STARTING and time.monotonic() - me._started_at > me.start_timeout_s
             if stalled or starting_too_long:
                 me.kill(f"the model process stopped responding (no sign of life for {silent:.0f} s)"
