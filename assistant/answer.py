@@ -15,12 +15,13 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from typing import Any
 
-from assistant.cite import SCHEMAS, AnswerFieldStream, parse_reply, resolve, to_citation
+from assistant.cite import SCHEMAS, AnswerFieldStream, parse_reply, resolve, sentence_citation, to_citation
+from assistant.conflicts import Statement, find_conflict
 from assistant.dates import with_relative_dates
 from assistant.index.lexical import fold
 from assistant.ingest.sentences import detect_language
 from assistant.llms.base import ChatBackend, LLMError
-from assistant.model import Answer, AnswerSentence, Filters, SentenceHit
+from assistant.model import Answer, AnswerSentence, ConflictSide, Filters, SentenceHit
 from assistant.prompting import (NumberedSource, answer_language, build_messages, fit_context, number_sources,
                                  wording)
 from assistant.retrieve import HybridRetriever, top_dense
@@ -204,7 +205,8 @@ class AnswerService:
             reason = "unverified" if self.verifier is not None else "no_citation"
             return Answer(answer=words["decline"], abstained=True, abstain_reason=reason,
                           dropped_citations=dropped, context_tokens=context_tokens, **base)
-        return _assemble(checked, sources, dropped, context_tokens, base)
+        answer = _assemble(checked, sources, dropped, context_tokens, base)
+        return with_conflict(answer, sources, words)
 
 
 def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dropped: int,
@@ -225,6 +227,66 @@ def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dr
     return Answer(answer=" ".join(parts), abstained=False, citations=citations, sentences=sentences,
                   unsupported=[s.text for s in sentences if not s.supported], dropped_citations=dropped,
                   rejected_citations=rejected, context_tokens=context_tokens, **base)
+
+
+ANCHORS = 3  # besides the cited sentences, the best-ranked sources checked for conflicting values
+
+
+def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict) -> Answer:
+    """``answer`` with the conflict among its sources, if any (assistant/conflicts.py):
+    each side cited (added to the citations when the model did not cite it),
+    listed in ``conflicts`` newest first, and told in a closing sentence."""
+    by_id = {s.hit.sentence.id: s.hit for s in sources}
+    pool = [Statement(s.hit.sentence.id, s.hit.sentence, s.hit.dispatch) for s in sources]
+    pool += [Statement(e.sentence.id, e.sentence, e.dispatch, earlier=True) for s in sources for e in s.hit.earlier]
+    cited = [c.sentence_id for c in answer.citations]
+    order = cited + [s.hit.sentence.id for s in sources[:ANCHORS] if s.hit.sentence.id not in cited]
+    statements = {s.key: s for s in pool}
+    conflict = find_conflict(answer.question, [statements[k] for k in order if k in statements], pool)
+    if conflict is None:
+        return answer
+    citations = list(answer.citations)
+    number = {c.sentence_id: c.n for c in citations}
+    for side in conflict.sides:
+        for statement in side.statements:
+            if statement.key not in number:
+                hit = by_id.get(statement.key)
+                score = 0.0 if hit is None else hit.dense if hit.dense is not None else hit.score
+                number[statement.key] = len(citations) + 1
+                citations.append(sentence_citation(number[statement.key], statement.sentence, statement.dispatch,
+                                                   score))
+    sides = [ConflictSide(value=side.value, citations=[number[s.key] for s in side.statements],
+                          agency=_sender(side.statements[0].dispatch), published_at=side.newest)
+             for side in conflict.sides]
+    note = _conflict_note(conflict.kind, sides, words)
+    numbers = list(dict.fromkeys(n for side in sides for n in side.citations))
+    retrieved = answer.retrieved + [{"sentence_id": s.key, "score": 0.0, "dense": None, "earlier_version": True}
+                                    for side in conflict.sides for s in side.statements
+                                    if s.earlier and s.key not in by_id]
+    return answer.model_copy(update={
+        "answer": f"{answer.answer} {note}", "citations": citations, "conflicts": sides,
+        "conflict_kind": conflict.kind, "retrieved": retrieved,
+        "sentences": answer.sentences + [AnswerSentence(text=note, citations=numbers)]})
+
+
+def _sender(dispatch) -> str | None:
+    return dispatch.agency or dispatch.source
+
+
+def _who(side: ConflictSide) -> str:
+    return ", ".join(x for x in (side.agency, side.published_at and side.published_at.isoformat()) if x) or "?"
+
+
+def _conflict_note(kind: str, sides: list[ConflictSide], words: dict) -> str:
+    """The closing sentence: the sides with their agency, date and markers (the earlier ones for an update)."""
+    def marks(side: ConflictSide) -> str:
+        return " " + "".join(f"[{n}]" for n in side.citations)
+    if kind == "updated":
+        return " ".join(words["conflict_updated"].format(who=_who(side), value=f"{side.value}{marks(side)}")
+                        for side in sides[1:])
+    listed = "; ".join(words["conflict_side"].format(value=side.value, who=_who(side)) + marks(side)
+                       for side in sides)
+    return words["conflict_disagree"].format(sides=listed)
 
 
 def _with_marks(text: str, numbers: list[int]) -> str:

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from assistant.model import Citation
+from assistant.model import Citation, Dispatch, Sentence
 from assistant.prompting import NumberedSource
 
 # One list of source numbers for the whole answer.
@@ -157,10 +157,15 @@ def resolve(numbers: list[int], sources: list[NumberedSource]) -> tuple[list[Cit
 def to_citation(n: int, source: NumberedSource) -> Citation:
     """A shown citation for a numbered source."""
     hit = source.hit
-    d = hit.dispatch
-    return Citation(n=n, sentence_id=hit.sentence.id, doc_id=d.id, text=hit.sentence.text, agency=d.agency or d.source,
-                    place=d.place, published_at=d.published_at, title=d.title, char_start=hit.sentence.char_start,
-                    char_end=hit.sentence.char_end, score=round(hit.dense if hit.dense is not None else hit.score, 4))
+    return sentence_citation(n, hit.sentence, hit.dispatch, hit.dense if hit.dense is not None else hit.score)
+
+
+def sentence_citation(n: int, sentence: Sentence, dispatch: Dispatch, score: float) -> Citation:
+    """A shown citation for a sentence of a dispatch."""
+    d = dispatch
+    return Citation(n=n, sentence_id=sentence.id, doc_id=d.id, text=sentence.text, agency=d.agency or d.source,
+                    place=d.place, published_at=d.published_at, title=d.title, char_start=sentence.char_start,
+                    char_end=sentence.char_end, score=round(score, 4))
 
 
 class AnswerFieldStream:

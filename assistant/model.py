@@ -5,7 +5,7 @@ the services; these do."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -75,6 +75,13 @@ class ParsedDispatch(BaseModel):
     chunks: list[Chunk]
 
 
+class EarlierVersion(BaseModel):
+    """A sentence of an older version of a re-issued dispatch that the newer version changed."""
+
+    sentence: Sentence
+    dispatch: Dispatch
+
+
 class SentenceHit(BaseModel):
     """A retrieved sentence with its scores and the dispatch it belongs to."""
 
@@ -85,6 +92,9 @@ class SentenceHit(BaseModel):
     lexical: float | None = None
     context_before: list[Sentence] = []
     context_after: list[Sentence] = []
+    earlier: list[EarlierVersion] = Field(
+        default_factory=list, description="What older versions of this dispatch said in this sentence's place, "
+        "where they said it differently (the older versions themselves are collapsed into this one).")
 
 
 class Filters(BaseModel):
@@ -126,6 +136,15 @@ class AnswerSentence(BaseModel):
     aligned: list[int] = Field(default_factory=list, description="Citations added after generation.")
 
 
+class ConflictSide(BaseModel):
+    """One value the sources give for what the question asks, and the shown citations that give it."""
+
+    value: str
+    citations: list[int]
+    agency: str | None = None
+    published_at: date | None = None
+
+
 class Answer(BaseModel):
     """What the answering service returns to every surface."""
 
@@ -151,6 +170,12 @@ class Answer(BaseModel):
     unsupported: list[str] = Field(default_factory=list, description="Answer sentences no source supports.")
     dropped_citations: int = Field(0, description="Cited numbers that were not among the sources given.")
     rejected_citations: int = Field(0, description="Citations removed because the source does not support the sentence.")
+    conflicts: list[ConflictSide] = Field(
+        default_factory=list, description="When the sources give different values for what is asked: each value "
+        "with the citations that give it, newest first (see conflict_kind).")
+    conflict_kind: Literal["disagree", "updated"] | None = Field(
+        None, description="'disagree': different dispatches give different values; 'updated': a later version of "
+        "a dispatch changed the value (the answer rests on the latest, the earlier is cited too).")
     context_tokens: int = 0
     timings: dict[str, float] = {}
 

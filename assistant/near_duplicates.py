@@ -1,7 +1,9 @@
 """Re-issued dispatches: agencies send the same story again with small edits.
 Among retrieved candidates, dispatches whose bodies share most of their word
 5-grams are versions of one story; only the newest (by publication date, then
-ingestion order) is shown, in the place of the best-ranked version."""
+ingestion order) is shown, in the place of the best-ranked version. Versions
+come from one agency: two agencies sending near-identical text are two
+sources, both shown (when they differ in a figure, they disagree)."""
 
 from __future__ import annotations
 
@@ -36,10 +38,17 @@ def could_resemble(a: set[int], b: set[int], threshold: float) -> bool:
     return threshold <= 0 or small >= threshold * large
 
 
+def same_sender(a: Dispatch, b: Dispatch) -> bool:
+    """Whether two dispatches can be versions of one: the same agency (or source), or either unknown."""
+    x, y = ((d.agency or d.source or "").strip().casefold() for d in (a, b))
+    return not x or not y or x == y
+
+
 def newest_versions(dispatches: Mapping[str, Dispatch], ingest_order: Mapping[str, tuple],
                     threshold: float) -> dict[str, str]:
-    """For each dispatch that is an older version of another among ``dispatches``,
-    the id of the newest version of its group (dispatches absent from the map are their own newest)."""
+    """For each dispatch that is an older version of another among ``dispatches``
+    (same sender, bodies resembling from ``threshold``), the id of the newest
+    version of its group (dispatches absent from the map are their own newest)."""
     ids = list(dispatches)
     sets = {i: shingles(dispatches[i].body) for i in ids}
     parent = {i: i for i in ids}
@@ -52,7 +61,8 @@ def newest_versions(dispatches: Mapping[str, Dispatch], ingest_order: Mapping[st
 
     for x, a in enumerate(ids):
         for b in ids[x + 1:]:
-            if (root(a) != root(b) and could_resemble(sets[a], sets[b], threshold)
+            if (root(a) != root(b) and same_sender(dispatches[a], dispatches[b])
+                    and could_resemble(sets[a], sets[b], threshold)
                     and resemblance(sets[a], sets[b]) >= threshold):
                 parent[root(a)] = root(b)
     groups: dict[str, list[str]] = {}
@@ -68,10 +78,11 @@ def newest_versions(dispatches: Mapping[str, Dispatch], ingest_order: Mapping[st
     return newest
 
 
-def counterpart(sentence: Sentence, candidates: Sequence[Sentence]) -> Sentence | None:
-    """The sentence of another version most like ``sentence`` (None when none shares a word)."""
+def counterpart(sentence: Sentence, candidates: Sequence[Sentence], min_share: float = 0.0) -> Sentence | None:
+    """The sentence of another version most like ``sentence`` by shared words
+    (Jaccard); None when none shares more than ``min_share``."""
     words = set(tokens(sentence.text))
-    best, best_score = None, 0.0
+    best, best_score = None, min_share
     for other in candidates:
         other_words = set(tokens(other.text))
         score = len(words & other_words) / len(words | other_words) if words | other_words else 0.0

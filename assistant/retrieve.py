@@ -13,11 +13,13 @@ from assistant.fusion import (TRANSLATION_DENSE, fusion_weights, mixed, neighbou
                               with_chunk_scores, with_document_boost, with_document_scores)
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query, unit
-from assistant.index.lexical import expression_of, query_terms
+from assistant.index.lexical import expression_of, query_terms, tokens
 from assistant.index.vectors import ChromaSentences
-from assistant.model import Dispatch, Filters, Sentence, SentenceHit
+from assistant.model import Dispatch, EarlierVersion, Filters, Sentence, SentenceHit
 from assistant.near_duplicates import counterpart, newest_versions
 from assistant.rerank import build_reranker
+
+TWIN_SHARE = 0.5  # shared words (Jaccard) from which an older version's sentence stood in a newer one's place
 from assistant.settings import RetrievalSettings
 
 
@@ -78,12 +80,14 @@ class HybridRetriever:
         ranked = sorted(fused, key=lambda i: (fused[i], known.get(i, 0.0)), reverse=True)[:2 * pool + 10]
         sentences = {i: texts[i] for i in ranked if i in texts} if texts else self.catalog.sentences(ranked)
         dispatches = self.catalog.dispatches(s.doc_id for s in sentences.values())
-        ranked = self._newest_versions(ranked, fused, sentences, dispatches)[:pool]
+        ranked, newest = self._newest_versions(ranked, fused, sentences, dispatches)
+        ranked = ranked[:pool]
+        earlier = self._earlier_versions(ranked, newest, sentences, dispatches) if newest else {}
         missing = [i for i in ranked if i not in known]
         if missing:  # counterparts brought in from newer versions
             known.update(self.vectors.similarities(query_vec, missing))
         hits = self._hits(ranked, fused, known, dict(lexical), sentences, dispatches,
-                          self.settings.context_neighbours if neighbours is None else neighbours)
+                          self.settings.context_neighbours if neighbours is None else neighbours, earlier)
         return self.reranker.rerank(question, hits, top_k) if self.reranker else hits[:top_k]
 
     def _with_answer_types(self, question: str, fused: dict[str, float]) -> tuple[dict[str, float],
@@ -100,14 +104,15 @@ class HybridRetriever:
                 for i, v in fused.items()}, texts
 
     def _newest_versions(self, ranked: list[str], fused: dict[str, float], sentences: dict[str, Sentence],
-                         dispatches: dict[str, Dispatch]) -> list[str]:
+                         dispatches: dict[str, Dispatch]) -> tuple[list[str], dict[str, str]]:
         """``ranked`` with each re-issued dispatch shown once, as its newest
         version: a hit in an older version becomes the newest version's
-        corresponding sentence, at the better of their places."""
+        corresponding sentence, at the better of their places. Also the map
+        older version -> newest version it was collapsed into."""
         newest = newest_versions(dispatches, self.catalog.ingest_order(dispatches),
                                  self.settings.duplicate_resemblance)
         if not newest:
-            return ranked
+            return ranked, newest
         out: list[str] = []
         for sid in ranked:
             sentence = sentences.get(sid)
@@ -121,11 +126,31 @@ class HybridRetriever:
                 sid = replacement.id
             if sid not in out:
                 out.append(sid)
-        return out
+        return out, newest
+
+    def _earlier_versions(self, ranked: list[str], newest: dict[str, str], sentences: dict[str, Sentence],
+                          dispatches: dict[str, Dispatch]) -> dict[str, list[EarlierVersion]]:
+        """Per ranked sentence of a newest version, the sentences of its older
+        versions that stood in its place and read differently: an update is
+        shown as the newest text, and what it changed is kept beside it."""
+        olders: dict[str, list[str]] = {}
+        for old, winner in newest.items():
+            olders.setdefault(winner, []).append(old)
+        earlier: dict[str, list[EarlierVersion]] = {}
+        texts: dict[str, list[Sentence]] = {}
+        for sid in ranked:
+            sentence = sentences.get(sid)
+            for old in olders.get(sentence.doc_id, []) if sentence else []:
+                if old not in texts:
+                    texts[old] = self.catalog.sentences_of(old)
+                twin = counterpart(sentence, texts[old], min_share=TWIN_SHARE)
+                if twin is not None and tokens(twin.text) != tokens(sentence.text):
+                    earlier.setdefault(sid, []).append(EarlierVersion(sentence=twin, dispatch=dispatches[old]))
+        return earlier
 
     def _hits(self, ranked: list[str], fused: dict[str, float], dense: dict[str, float],
               lexical: dict[str, float], sentences: dict[str, Sentence], dispatches: dict[str, Dispatch],
-              neighbours: int) -> list[SentenceHit]:
+              neighbours: int, earlier: dict[str, list[EarlierVersion]]) -> list[SentenceHit]:
         hits = []
         for sid in ranked:
             sentence = sentences.get(sid)
@@ -139,7 +164,7 @@ class HybridRetriever:
                 after = [s for s in around if s.index > sentence.index]
             hits.append(SentenceHit(sentence=sentence, dispatch=dispatches[sentence.doc_id], score=fused[sid],
                                     dense=dense.get(sid), lexical=lexical.get(sid),
-                                    context_before=before, context_after=after))
+                                    context_before=before, context_after=after, earlier=earlier.get(sid, [])))
         return hits
 
 

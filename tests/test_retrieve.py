@@ -12,7 +12,7 @@ import pytest
 from assistant.core import Assistant
 from assistant.index.embedders import embed_query
 from assistant.retrieve import HybridRetriever
-from assistant.model import Dispatch, Filters
+from assistant.model import Answer, Dispatch, Filters
 from assistant.near_duplicates import could_resemble, newest_versions, resemblance, shingles
 from assistant.fusion import (fusion_weights, min_max, relative_fusion, windowed, with_chunk_scores, with_document_boost,
                               with_document_scores)
@@ -43,6 +43,14 @@ RECORDS = [
 ]
 
 
+STRIKE_TEXT = ("Lo sciopero dei trasporti ha fermato {n} autobus a Torino nella giornata di giovedì. "
+               "I sindacati chiedono il rinnovo del contratto nazionale.")
+STRIKE = [{"id": "strike-agi", "source": "AGI", "published_at": "2025-03-07", "lang": "it",
+           "body": STRIKE_TEXT.format(n="trecento")},
+          {"id": "strike-adn", "source": "Adnkronos", "published_at": "2025-03-08", "lang": "it",
+           "body": STRIKE_TEXT.format(n="quattrocento")}]
+
+
 def _write(path, records):
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
 
@@ -59,6 +67,9 @@ def helper(tmp_path_factory):
         min_top_cosine={"default": 1.01}, translate_questions=False)))
     assert assistant.ingest([root / "feed.jsonl"], progress=False).ok
     assert assistant.ingest([root / "later.jsonl"], progress=False).ok
+    # two agencies sending the same sentence with different figures: two sources, not two versions
+    _write(root / "strike.jsonl", STRIKE)
+    assert assistant.ingest([root / "strike.jsonl"], progress=False).ok
     return assistant
 
 
@@ -234,6 +245,71 @@ def test_reissued_dispatch_appears_once_as_its_newest_version(helper):
     ids = [h.sentence.id for h in hits]
     assert len(ids) == len(set(ids))
     assert any("tremila" in h.sentence.text for h in hits)  # the edited sentence, as last issued
+
+
+def test_an_updated_figure_shows_the_newest_and_keeps_the_earlier(helper):
+    hits = helper.retrieve("Quante persone sono state evacuate per l'alluvione di Valencia?", top_k=8)
+    evacuated = next(h for h in hits if "evacuazione" in h.sentence.text)
+    assert evacuated.dispatch.id == "flood-c" and "tremila" in evacuated.sentence.text
+    # flood-b reads as flood-c here (not kept); flood-a said otherwise (kept, never hidden)
+    assert [(e.dispatch.id, "duemila" in e.sentence.text) for e in evacuated.earlier] == [("flood-a", True)]
+    unchanged = next(h for h in hits if "straripamento" not in h.sentence.text and h.dispatch.id == "flood-c"
+                     and "tre centri" not in h.sentence.text and "quattro centri" not in h.sentence.text)
+    assert all(e.sentence.text != unchanged.sentence.text for e in unchanged.earlier)
+
+
+def test_two_agencies_with_near_identical_text_are_both_shown(helper):
+    hits = helper.retrieve("Quanti autobus ha fermato lo sciopero a Torino?", top_k=6)
+    assert {"strike-agi", "strike-adn"} <= {h.dispatch.id for h in hits}
+    assert not any(h.earlier for h in hits if h.dispatch.id.startswith("strike"))
+
+
+def test_an_update_is_answered_with_its_latest_value_and_cites_the_earlier(helper):
+    from assistant.answer import with_conflict
+    from assistant.cite import to_citation
+    from assistant.prompting import number_sources, wording
+
+    question = "Quante persone sono state evacuate per l'alluvione di Valencia?"
+    sources = number_sources(helper.retrieve(question, top_k=8))
+    newest = next(s for s in sources if "evacuazione" in s.hit.sentence.text)
+    answer = Answer(question=question, answer="Tremila persone [1].", language="it", abstained=False,
+                    citations=[to_citation(1, newest)], retrieved=[{"sentence_id": s.hit.sentence.id} for s in sources])
+    checked = with_conflict(answer, sources, wording(helper.settings.prompts_dir, "it"))
+    assert checked.conflict_kind == "updated"
+    assert [side.value for side in checked.conflicts] == ["tremila", "duemila"]  # newest first
+    by_n = {c.n: c for c in checked.citations}
+    assert by_n[checked.conflicts[0].citations[0]].doc_id == "flood-c"
+    assert by_n[checked.conflicts[1].citations[0]].doc_id == "flood-a"
+    assert "duemila [2]" in checked.answer and checked.answer.startswith("Tremila persone [1].")
+    assert checked.sentences[-1].citations == [1, 2]
+    # the earlier version's sentence is listed with what was retrieved, marked as such
+    assert {r["sentence_id"] for r in checked.retrieved} >= {c.sentence_id for c in checked.citations}
+    assert [r for r in checked.retrieved if r.get("earlier_version")] == [
+        {"sentence_id": "flood-a-s001", "score": 0.0, "dense": None, "earlier_version": True}]
+
+
+def test_agencies_that_disagree_are_both_cited_newest_first(helper):
+    from assistant.answer import with_conflict
+    from assistant.cite import to_citation
+    from assistant.prompting import number_sources, wording
+
+    question = "Quanti autobus ha fermato lo sciopero a Torino?"
+    sources = number_sources(helper.retrieve(question, top_k=6))
+    agi = next(s for s in sources if s.hit.dispatch.id == "strike-agi" and "autobus" in s.hit.sentence.text)
+    answer = Answer(question=question, answer="Trecento autobus [1].", language="it", abstained=False,
+                    citations=[to_citation(1, agi)])
+    checked = with_conflict(answer, sources, wording(helper.settings.prompts_dir, "it"))
+    assert checked.conflict_kind == "disagree"
+    assert [(s.value, s.agency, s.published_at) for s in checked.conflicts] == [
+        ("quattrocento", "Adnkronos", date(2025, 3, 8)), ("trecento", "AGI", date(2025, 3, 7))]
+    assert "Le fonti non concordano" in checked.answer
+    assert all(len(side.citations) == 1 for side in checked.conflicts)
+    # a question on a fact both agencies agree on: nothing to flag
+    union = next(s for s in sources if "sindacati" in s.hit.sentence.text)
+    same = Answer(question="Che cosa chiedono i sindacati?", answer="Il rinnovo del contratto [1].",
+                  language="it", abstained=False, citations=[to_citation(1, union)])
+    assert with_conflict(same, [s for s in sources if "sindacati" in s.hit.sentence.text],
+                         wording(helper.settings.prompts_dir, "it")).conflicts == []
 
 
 def test_older_version_stays_when_a_filter_excludes_the_newer(helper):

@@ -58,6 +58,9 @@ def eval_command(
                                            "evidence (applied before --sample)."),
         fail_under: list[str] = typer.Option([], "--fail-under", metavar="METRIC=VALUE",
                                              help="Exit with status 1 when a metric is below VALUE (repeatable)."),
+        fail_over: list[str] = typer.Option([], "--fail-over", metavar="METRIC=VALUE",
+                                            help="Exit with status 1 when a metric is above VALUE, for those where "
+                                            "lower is better, e.g. false_conflict_rate (repeatable)."),
         fresh: bool = typer.Option(False, "--fresh", help="Discard earlier results in the run folder."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
@@ -73,6 +76,7 @@ def eval_command(
 
     try:
         thresholds = [parse_threshold(spec) for spec in fail_under]
+        ceilings = [parse_threshold(spec) for spec in fail_over]
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     questions = Path(target)
@@ -80,9 +84,10 @@ def eval_command(
         raise typer.BadParameter(f"no such question file: {questions}")
     summary = _run(questions, corpus, out or _default_out(questions), limit, sample, seed, retrieval_only, top_k,
                    date_window, language, hold_out.value if hold_out else None, with_evidence, fresh, quiet)
-    problems = shortfalls(summary["metrics"], thresholds)
-    for problem in problems:
-        console.print(f"[red]fail-under[/red] {problem}", highlight=False)
+    problems = ([("fail-under", p) for p in shortfalls(summary["metrics"], thresholds)]
+                + [("fail-over", p) for p in shortfalls(summary["metrics"], ceilings, above=True)])
+    for option, problem in problems:
+        console.print(f"[red]{option}[/red] {problem}", highlight=False)
     if problems:
         raise typer.Exit(EXIT_SHORTFALL)
 

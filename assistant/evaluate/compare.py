@@ -70,13 +70,13 @@ def parse_threshold(spec: str) -> tuple[str, float]:
         raise ValueError(f"threshold of {name.strip()!r} is not a number: {value!r}") from None
 
 
-def shortfalls(metrics: dict, thresholds: list[tuple[str, float]]) -> list[str]:
-    """One message per metric below its threshold (or missing from the run)."""
+def shortfalls(metrics: dict, thresholds: list[tuple[str, float]], above: bool = False) -> list[str]:
+    """One message per metric below its threshold (``above``: over it), or missing from the run."""
     problems = []
-    for name, minimum in thresholds:
+    for name, limit in thresholds:
         value = metrics.get(name)
         if not isinstance(value, (int, float)):
-            problems.append(f"{name} is not measured by this run (needed >= {minimum})")
-        elif value < minimum:
-            problems.append(f"{name} = {value:.4f} is below {minimum}")
+            problems.append(f"{name} is not measured by this run (needed {'<=' if above else '>='} {limit})")
+        elif (value > limit) if above else (value < limit):
+            problems.append(f"{name} = {value:.4f} is {'above' if above else 'below'} {limit}")
     return problems

@@ -141,6 +141,20 @@ def citation_scores(citations: Sequence[Mapping], golds: Sequence[str],
             "precision": correct / n if n else None, "any_correct": correct > 0}
 
 
+def _matches(value: str, golds: Sequence[str]) -> bool:
+    """Whether a conflict side's value is one of the gold values (either holding the other)."""
+    v = normalize_answer(value)
+    return any(g and (_contains(v, g) or _contains(g, v)) for g in map(normalize_answer, golds))
+
+
+def conflict_flagged(sides: Sequence[Mapping], answers: Sequence[str], conflicting: Sequence[str]) -> bool:
+    """Whether an answer's conflict sides include, each with a citation, the value
+    of the question's answer and one of the conflicting values."""
+    cited = [s for s in sides if s.get("citations")]
+    return (any(_matches(s["value"], answers) for s in cited)
+            and any(_matches(s["value"], conflicting) for s in cited))
+
+
 def percentile(values: Iterable[float], q: float) -> float | None:
     """The q-th percentile (0-100) with linear interpolation between ranks; None when empty."""
     if not 0 <= q <= 100:
@@ -171,6 +185,7 @@ def summarize_latency(timings: Iterable[Mapping[str, float] | None]) -> dict[str
 MEAN_METRICS = ("em", "f1", "hit@1", "hit@5", "hit@10", "mrr@10", "doc_hit@1", "doc_hit@5", "doc_hit@10",
                 "doc_mrr@10", "answer_hit@5", "any_correct_citation", "citation_validity", "n_citations",
                 "n_correct_citations", "context_tokens")
+RATE_METRICS = {"conflict_flag_rate": "conflict_flagged", "false_conflict_rate": "false_conflict"}
 
 
 def _present(records: Iterable[Mapping], key: str) -> list[float]:
@@ -195,6 +210,8 @@ def aggregate(per_question: Sequence[Mapping]) -> dict:
     unanswerable = [r for r in per_question if r.get("answerable", True) is False]
     result["abstention_rate_answerable"] = _mean(_present(answerable, "abstained"))
     result["abstention_rate_unanswerable"] = _mean(_present(unanswerable, "abstained"))
+    for name, key in RATE_METRICS.items():
+        result[name] = _mean(_present(per_question, key))
     result["context_tokens_p50"] = percentile(_present(per_question, "context_tokens"), 50)
     result["latency"] = summarize_latency(r.get("timings") for r in per_question)
     return result
@@ -227,6 +244,9 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "abstention_rate_answerable": "Share of answerable questions the assistant declined to answer (lower is better).",
     "abstention_rate_unanswerable": "Share of unanswerable questions the assistant declined to answer "
                                     "(higher is better).",
+    "conflict_flag_rate": "Share of conflicted questions (another indexed source gives another value) whose answer "
+                          "says the sources disagree and cites both the question's value and the other one.",
+    "false_conflict_rate": "Share of questions without a planted conflict whose answer says the sources disagree.",
     "context_tokens": "Mean number of tokens of retrieved context put in the prompt.",
     "context_tokens_p50": "Median number of tokens of retrieved context put in the prompt.",
     "latency": "Per pipeline stage, the median (p50), 95th percentile (p95) and mean duration in seconds.",

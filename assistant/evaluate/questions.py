@@ -27,6 +27,7 @@ class Question(BaseModel):
     gold_sentence_spans: list[tuple[str, int, int]] = []
     question_date: str | None = None
     answerable: bool = True
+    conflicting_answers: list[str] = []  # values another indexed source gives (a conflict test set)
 
 
 def _strings(value, field: str) -> list[str]:
@@ -97,6 +98,7 @@ def parse_question(record: dict, default_id: str) -> Question:
         gold_sentence_spans=spans,
         question_date=record.get("question_date"),
         answerable=bool(answers) and record.get("answerable") is not False,
+        conflicting_answers=_strings(record.get("conflicting_answers"), "conflicting_answers"),
     )
 
 

@@ -16,7 +16,7 @@ from assistant.evaluate.metrics import METRIC_DEFINITIONS, aggregate
 HEADLINE = ("n_questions", "hit@1", "hit@5", "hit@10", "mrr@10", "doc_hit@1", "doc_hit@5", "doc_hit@10",
             "doc_mrr@10", "answer_hit@5", "em", "f1", "citation_validity", "citation_precision", "citation_recall",
             "any_correct_citation", "abstention_rate_answerable", "abstention_rate_unanswerable",
-            "context_tokens_p50", "errors")
+            "conflict_flag_rate", "false_conflict_rate", "context_tokens_p50", "errors")
 GROUP_METRICS = ("n_questions", "doc_hit@5", "mrr@10", "f1", "citation_precision", "any_correct_citation",
                  "abstention_rate")
 
@@ -102,6 +102,17 @@ def _plots(records: Sequence[dict], summary: dict, folder: Path) -> list[tuple[s
         ax.set_xlabel("seconds per question")
         ax.set_ylabel("questions")
         save(fig, "latency.png", "Latency per question")
+    rates = {label: summary["metrics"].get(key) for label, key in (
+        ("conflicted: flagged,\nboth sides cited", "conflict_flag_rate"),
+        ("unconflicted:\nflagged (false)", "false_conflict_rate"))}
+    if summary["metrics"].get("conflict_flag_rate") is not None:
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        ax.bar(list(rates), [v or 0 for v in rates.values()], color=["tab:green", "tab:red"])
+        for x, v in enumerate(rates.values()):
+            ax.text(x, (v or 0) + 0.02, "n/a" if v is None else f"{v:.2f}", ha="center")
+        ax.set_ylim(0, 1.1)
+        ax.set_ylabel("share of questions")
+        save(fig, "conflicts.png", "Conflicting sources")
     for field, groups in summary["by"].items():
         names = list(groups)
         metric_names = [m for m in ("doc_hit@5", "mrr@10", "f1", "any_correct_citation")

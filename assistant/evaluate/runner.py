@@ -18,8 +18,8 @@ from pydantic import BaseModel
 from tqdm import tqdm
 
 from assistant.cite import strip_markers
-from assistant.evaluate.metrics import (answer_hit_at_k, citation_scores, dedupe_keep_order, exact_match, hit_at_k,
-                                       mrr_at_k, token_f1)
+from assistant.evaluate.metrics import (answer_hit_at_k, citation_scores, conflict_flagged, dedupe_keep_order,
+                                       exact_match, hit_at_k, mrr_at_k, token_f1)
 from assistant.evaluate.questions import Question, load_questions, sample_questions
 from assistant.ingest.readers import fingerprint
 from assistant.llms.base import LLMError
@@ -168,6 +168,11 @@ def answer_metrics(answer, question: Question, gold_sentences: set[str]) -> dict
             out["citation_recall"] = len(cited & gold_sentences) / len(gold_sentences)
     elif question.answerable:
         out["any_correct_citation"] = 0.0
+    sides = [side.model_dump(mode="json") for side in answer.conflicts]
+    if question.conflicting_answers:
+        out["conflict_flagged"] = float(conflict_flagged(sides, question.answers, question.conflicting_answers))
+    else:
+        out["false_conflict"] = float(bool(sides))
     return out
 
 
@@ -251,6 +256,8 @@ class EvalRunner:
                           for c in answer.citations],
             "retrieved": answer.retrieved, "dropped_citations": answer.dropped_citations,
             "context_tokens": answer.context_tokens, "timings": answer.timings,
+            "conflicts": [side.model_dump(mode="json") for side in answer.conflicts],
+            "conflict_kind": answer.conflict_kind,
         })
         record.update(answer_metrics(answer, question, gold_sentences))
         return record

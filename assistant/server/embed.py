@@ -18,12 +18,13 @@ PAGE = """<!doctype html>
  button:disabled{background:#8aa6d6} #answer{margin:10px 0;white-space:pre-wrap}
  #rewrite,.meta{color:#666;font-size:13px} #error{color:#a40000}
  ol{padding-left:22px;margin:6px 0} li{margin:4px 0} .unsupported{color:#8a5a00;font-size:13px}
+ #conflicts{list-style:none;padding:0;margin:6px 0} .conflict{color:#6b3fa0;font-size:13px}
 </style></head><body>
 <form id="ask"><input id="q" name="q" autocomplete="off" required maxlength="2000"
  placeholder="Fai una domanda sui dispacci / Ask about the dispatches" aria-label="Question">
 <button id="go" type="submit">Chiedi</button></form>
 <div id="rewrite"></div><div id="answer" aria-live="polite"></div><div id="unsupported"></div>
-<ol id="citations"></ol><div id="error" role="alert"></div>
+<ul id="conflicts"></ul><ol id="citations"></ol><div id="error" role="alert"></div>
 <script>
 (function(){
   const key = new URLSearchParams(location.search).get("key");
@@ -48,11 +49,17 @@ PAGE = """<!doctype html>
       text($("answer"), data.answer); showCitations(data.citations);
       const u = $("unsupported"); u.replaceChildren();
       for (const s of data.unsupported || []) u.appendChild(item("div", "⚠ " + s, "unsupported"));
+      const k = $("conflicts"); k.replaceChildren();
+      for (const side of data.conflicts || []) {
+        const where = [side.agency, side.published_at].filter(Boolean).join(" · ");
+        const marks = (side.citations || []).map((n) => "[" + n + "]").join("");
+        k.appendChild(item("li", "⚖ " + side.value + " — " + where + " " + marks, "conflict"));
+      }
     } else if (name === "error") text($("error"), data.message);
   }
   async function ask(question){
     for (const id of ["rewrite","answer","error","unsupported"]) text($(id), "");
-    $("citations").replaceChildren(); $("go").disabled = true;
+    $("citations").replaceChildren(); $("conflicts").replaceChildren(); $("go").disabled = true;
     const headers = {"Content-Type": "application/json", "Accept": "text/event-stream"};
     if (key) headers["Authorization"] = "Bearer " + key;
     try {

@@ -37,7 +37,7 @@ def split_messages(body: ChatCompletionRequest) -> tuple[str, list[dict[str, str
 
 def _extras(answer) -> dict[str, Any]:
     public = answer.public()
-    return {"citations": public["citations"], "dispatch_answer": public}
+    return {"citations": public["citations"], "conflicts": public["conflicts"], "dispatch_answer": public}
 
 
 def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None = None, **extra) -> str:
@@ -57,6 +57,8 @@ def _stream(events, cid: str, created: int, model: str) -> Iterator[str]:
             answer = event["answer"]
             if not streamed:
                 yield _chunk(cid, created, model, {"content": answer.answer})
+            elif answer.conflicts:  # the closing sentence on the conflicting sources, added after generation
+                yield _chunk(cid, created, model, {"content": " " + answer.sentences[-1].text})
             yield _chunk(cid, created, model, {}, "stop", **_extras(answer))
         elif event["event"] == "error":
             error = {"message": event["message"], "type": "server_error", "code": event["status"]}

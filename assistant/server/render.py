@@ -15,12 +15,17 @@ def where(c: dict[str, Any] | Any) -> str:
     return " · ".join(str(x) for x in (get("agency"), get("place"), get("published_at")) if x)
 
 
-def answer_markdown(answer: Answer, unsupported_label: str) -> str:
+def answer_markdown(answer: Answer, unsupported_label: str, conflicts_heading: str = "") -> str:
     """The chat message for an answer: escaped text with its [n] markers, then
-    any answer sentence no source supports, visibly flagged."""
+    any answer sentence no source supports, visibly flagged, then the values
+    the sources disagree on, newest first."""
     lines = [escape(answer.answer)]
     for sentence in answer.unsupported or []:
         lines.append(f"⚠️ _{escape(unsupported_label)}:_ {escape(sentence)}")
+    if answer.conflicts:
+        sides = [f"- **{escape(side.value)}** — {escape(where(side))} "
+                 + "".join(f"[{n}]" for n in side.citations) for side in answer.conflicts]
+        lines.append(f"⚖️ _{escape(conflicts_heading or 'Sources that disagree')}:_\n" + "\n".join(sides))
     return "\n\n".join(lines)
 
 

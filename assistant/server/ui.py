@@ -101,7 +101,8 @@ class ChatUI:
                 conversation = [*conversation, {"role": "user", "content": question},
                                 {"role": "assistant", "content": answer.answer}]
                 language = answer.language
-                body = "\n\n".join(x for x in (state["rewrite"], answer_markdown(answer, words["unsupported"])) if x)
+                body = "\n\n".join(x for x in (state["rewrite"], answer_markdown(answer, words["unsupported"],
+                                                                             words["conflicts_heading"])) if x)
                 yield view(body)
                 return
             yield view()

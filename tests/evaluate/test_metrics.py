@@ -182,3 +182,25 @@ def test_aggregate_empty_and_flat_names():
 def test_every_metric_is_defined():
     assert set(aggregate(RECORDS)) <= set(METRIC_DEFINITIONS)
     assert all(text.strip().endswith(".") for text in METRIC_DEFINITIONS.values())
+
+
+def test_a_conflict_counts_as_flagged_only_with_both_values_cited():
+    from assistant.evaluate.metrics import conflict_flagged
+
+    sides = [{"value": "14 ottobre 2025", "citations": [2]}, {"value": "12 ottobre", "citations": [1]}]
+    assert conflict_flagged(sides, ["12 ottobre"], ["14 ottobre 2025"])
+    assert conflict_flagged(sides, ["12 ottobre 2025"], ["14 ottobre"])  # either value may hold the other
+    assert not conflict_flagged(sides[:1], ["12 ottobre"], ["14 ottobre 2025"])  # one side only
+    assert not conflict_flagged([dict(sides[0]), dict(sides[1], citations=[])], ["12 ottobre"], ["14 ottobre 2025"])
+    assert not conflict_flagged(sides, ["3 maggio"], ["14 ottobre 2025"])  # not the question's value
+
+
+def test_conflict_rates_are_aggregated_over_their_own_questions():
+    from assistant.evaluate.metrics import aggregate
+
+    records = [{"conflict_flagged": 1.0}, {"conflict_flagged": 0.0}, {"conflict_flagged": 1.0},
+               {"false_conflict": 0.0}, {"false_conflict": 1.0}, {"false_conflict": 0.0}, {"false_conflict": 0.0}]
+    metrics = aggregate(records)
+    assert metrics["conflict_flag_rate"] == pytest.approx(2 / 3)
+    assert metrics["false_conflict_rate"] == pytest.approx(1 / 4)
+    assert aggregate([{"f1": 1.0}])["conflict_flag_rate"] is None
