@@ -24,6 +24,7 @@ from assistant.llms.base import ChatBackend, LLMError
 from assistant.model import Answer, AnswerSentence, ConflictSide, Filters, SentenceHit
 from assistant.prompting import (NumberedSource, answer_language, build_messages, fit_context, number_sources,
                                  wording)
+from assistant.relevance import recheck, relevance_of
 from assistant.retrieve import HybridRetriever, top_dense
 from assistant.settings import Settings
 from assistant.translate import QuestionTranslator, target_language
@@ -201,11 +202,21 @@ class AnswerService:
                        for claim, cited in claims]
         else:
             checked = self.verifier.verify(claims, base["language"], sources, base["question"])
+        checks = [{"text": s.text, "cited": s.cited, "passing": s.passing} for s in checked]
+        reason = None
         if not any(s.supported for s in checked):
             reason = "unverified" if self.verifier is not None else "no_citation"
-            return Answer(answer=words["decline"], abstained=True, abstain_reason=reason,
+        elif self.verifier is not None:
+            relevance = dict(zip((s.n for s in sources), relevance_of(
+                base["question"], [s.hit.score for s in sources], [s.hit.sentence.text for s in sources])))
+            checked = recheck(checked, relevance, self.settings.verification.relevance_policy())
+            if not any(s.supported for s in checked):
+                reason = "irrelevant_citations"  # supported, but by sentences that do not answer the question
+        if reason:
+            return Answer(answer=words["decline"], abstained=True, abstain_reason=reason, checks=checks,
                           dropped_citations=dropped, context_tokens=context_tokens, **base)
         answer = _assemble(checked, sources, dropped, context_tokens, base)
+        answer.checks = checks
         return with_conflict(answer, sources, words)
 
 

@@ -178,7 +178,10 @@ class Answer(BaseModel):
         "a dispatch changed the value (the answer rests on the latest, the earlier is cited too).")
     context_tokens: int = 0
     timings: dict[str, float] = {}
+    checks: list[dict[str, Any]] = Field(
+        default_factory=list, description="Per answer sentence, the source numbers (as in ``retrieved``, from 1) "
+        "the model cited and those that support it, strongest first: how citations were chosen.")
 
     def public(self) -> dict[str, Any]:
         """The JSON shape of ``assistant ask --json`` and ``POST /api/ask``."""
-        return self.model_dump(mode="json", exclude={"retrieved"})
+        return self.model_dump(mode="json", exclude={"retrieved", "checks"})

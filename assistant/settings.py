@@ -142,6 +142,25 @@ class VerificationSettings(BaseModel):
     min_novel: float = Field(0.3, description="Share of the answer sentence's words that are not in the question "
                              "(the answer proper) found in the source.")
     max_per_sentence: int = Field(1, description="Most citations kept for one answer sentence.")
+    # Does the cited sentence answer the *question* (assistant/relevance.py)? A citation
+    # that fails is replaced by the best supporting source that passes, or dropped.
+    question_max_rank: int = Field(
+        1 << 30, description="A cited sentence must be among this many best-ranked sources given to the model.")
+    question_min_relative: float = Field(
+        0.0, description="A cited sentence's fused retrieval score must be at least this share of the best source's.")
+    question_require_kind: bool = Field(
+        False, description="A cited sentence must hold the kind of value the question asks for (a date for "
+        "'quando'/'when', a number for 'quanti'/'how many').")
+    question_repoint: bool = Field(
+        True, description="Replace a citation that fails the question check by the best supporting source that "
+        "passes it (else the citation is dropped).")
+
+    def relevance_policy(self) -> "RelevancePolicy":
+        """The question check these settings describe."""
+        from assistant.relevance import RelevancePolicy
+
+        return RelevancePolicy(max_rank=self.question_max_rank, min_relative=self.question_min_relative,
+                               require_kind=self.question_require_kind, repoint=self.question_repoint)
 
 
 class ServerSettings(BaseModel):

@@ -50,6 +50,8 @@ class VerifiedSentence:
     sources: list[int] = field(default_factory=list)
     added: list[int] = field(default_factory=list)  # supplied by alignment, not cited by the model
     rejected: list[int] = field(default_factory=list)  # cited by the model, not supported
+    cited: list[int] = field(default_factory=list)  # what the model cited for it
+    passing: list[int] = field(default_factory=list)  # every source that supports it, strongest first
 
     @property
     def supported(self) -> bool:
@@ -152,7 +154,9 @@ class Verifier:
 
     def choose(self, text: str, scores: dict[int, Support], cited: list[int]) -> VerifiedSentence:
         """The verified sources of one answer sentence given its support scores."""
-        sentence = VerifiedSentence(text=text)
+        sentence = VerifiedSentence(text=text, cited=[n for n in cited if n in scores])
+        sentence.passing = sorted((n for n, s in scores.items() if self.passes(s)),
+                                  key=lambda n: (scores[n].strength, -n), reverse=True)
         for n in cited:
             if n in scores and self.passes(scores[n]):
                 sentence.sources.append(n)
@@ -162,10 +166,8 @@ class Verifier:
             keep = sorted(sentence.sources, key=lambda n: scores[n].strength, reverse=True)[:self.max_per_sentence]
             sentence.rejected += [n for n in sentence.sources if n not in keep]
             sentence.sources = [n for n in sentence.sources if n in keep]
-        if not sentence.sources:
-            passing = [n for n, s in scores.items() if self.passes(s)]
-            if passing:
-                best = max(passing, key=lambda n: (scores[n].strength, -n))
-                sentence.sources.append(best)
-                sentence.added.append(best)
+        if not sentence.sources and sentence.passing:
+            best = sentence.passing[0]
+            sentence.sources.append(best)
+            sentence.added.append(best)
         return sentence

@@ -130,6 +130,12 @@ def held_out_ids(catalog, question: Question, hold_out: str | None) -> list[str]
     return sorted(gold)
 
 
+def _texts(catalog, ids: list[str]) -> list[str]:
+    """The sentences' texts in the order of ``ids`` ("" for one no longer indexed)."""
+    found = catalog.sentences(ids)
+    return [found[i].text if i in found else "" for i in ids]
+
+
 def retrieval_metrics(hits: list[SentenceHit], gold_sentences: set[str], gold_docs: set[str]) -> dict[str, Any]:
     """hit@k and MRR@10 for gold sentences and gold documents over ranked hits."""
     sentence_ids = [h.sentence.id for h in hits]
@@ -256,6 +262,8 @@ class EvalRunner:
                           for c in answer.citations],
             "retrieved": answer.retrieved, "dropped_citations": answer.dropped_citations,
             "context_tokens": answer.context_tokens, "timings": answer.timings,
+            "checks": answer.checks,
+            "retrieved_texts": _texts(helper.catalog, [r["sentence_id"] for r in answer.retrieved]),
             "conflicts": [side.model_dump(mode="json") for side in answer.conflicts],
             "conflict_kind": answer.conflict_kind,
         })

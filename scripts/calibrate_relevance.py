@@ -1,0 +1,121 @@
+"""Choose the question-relevance check of citations (assistant/relevance.py)
+on evaluation runs, as a whole.
+
+Reads the ``results.jsonl`` of answer runs (each answer records, per answer
+sentence, what the model cited and which sources support it, and the sources'
+scores and texts), replays the citation choice under each policy of a grid,
+and prints, per policy, citation precision over shown citations, the share of
+answerable questions with a correct citation, the share declined, and mean F1
+(a newly declined answer scores 0). The answers themselves do not change with
+the policy (citations are chosen after generation), so the replay is exact.
+
+    python scripts/calibrate_relevance.py RUN_DIR [RUN_DIR ...] [--top 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+from assistant.evaluate.metrics import citation_correct, token_f1
+from assistant.relevance import RelevancePolicy, recheck, relevance_of
+from assistant.verify import VerifiedSentence
+
+BASELINE = RelevancePolicy()
+
+
+def _sentences(record: dict) -> list[VerifiedSentence]:
+    """The verified sentences as the verifier chose them (one citation each)."""
+    out = []
+    for check in record["checks"]:
+        chosen = next((n for n in check["passing"] if n in check["cited"]), None)
+        sources = [chosen] if chosen is not None else check["passing"][:1]
+        out.append(VerifiedSentence(text=check["text"], sources=sources,
+                                    added=[n for n in sources if n not in check["cited"]],
+                                    cited=check["cited"], passing=check["passing"]))
+    return out
+
+
+def replay(records: list[dict], policy: RelevancePolicy) -> dict:
+    """Citation and abstention metrics of the records under ``policy``."""
+    shown = correct = answered_correct = declined = answerable = 0
+    f1 = []
+    for r in records:
+        if not r.get("answerable", True):
+            continue
+        answerable += 1
+        if not r.get("checks"):  # declined before any citation was chosen
+            declined += 1
+            f1.append(0.0)
+            continue
+        scores = [x["score"] for x in r["retrieved"] if not x.get("earlier_version")]
+        texts = r["retrieved_texts"][:len(scores)]
+        relevance = dict(enumerate(relevance_of(r["question"], scores, texts), start=1))
+        checked = recheck(_sentences(r), relevance, policy)
+        numbers = list(dict.fromkeys(n for s in checked for n in s.sources))
+        if not numbers:
+            declined += 1
+            f1.append(0.0)
+            continue
+        f1.append(token_f1(" ".join(s.text for s in checked), r["gold_answers"]))
+        gold_ids = set(r.get("gold_sentence_ids") or [])
+        hits = [citation_correct(texts[n - 1], r["retrieved"][n - 1]["sentence_id"], r["gold_answers"], [],
+                                 gold_ids) for n in numbers]
+        shown += len(numbers)
+        correct += sum(hits)
+        answered_correct += any(hits)
+    return {"precision": correct / shown if shown else None, "any_correct": answered_correct / answerable,
+            "declined": declined / answerable, "f1": sum(f1) / len(f1), "questions": answerable}
+
+
+def grid() -> list[RelevancePolicy]:
+    policies = [BASELINE]
+    for rank, rel, kind, repoint in itertools.product((1, 2, 3, 5, 8), (0.0, 0.6, 0.7, 0.8, 0.9),
+                                                      (False, True), (True, False)):
+        policies.append(RelevancePolicy(max_rank=rank, min_relative=rel, require_kind=kind, repoint=repoint))
+    return policies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--top", type=int, default=20, help="policies shown, by precision among those that "
+                        "keep any_correct and declines within the targets")
+    parser.add_argument("--min-correct", type=float, default=0.58)
+    parser.add_argument("--max-declined", type=float, default=0.10)
+    args = parser.parse_args()
+    runs = {}
+    for run in args.runs:
+        with (run / "results.jsonl").open(encoding="utf-8") as handle:
+            runs[run.name] = [json.loads(line) for line in handle if line.strip()]
+    rows = []
+    for policy in grid():
+        per_run = {name: replay(records, policy) for name, records in runs.items()}
+        rows.append((policy, per_run))
+    print("baseline (verification only):")
+    for name, m in rows[0][1].items():
+        print(f"  {name}: {json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in m.items()})}")
+    admissible = [row for row in rows[1:] if all(
+        m["any_correct"] >= args.min_correct and m["declined"] <= args.max_declined for m in row[1].values())]
+    admissible.sort(key=lambda row: min(m["precision"] or 0 for m in row[1].values()), reverse=True)
+    print(f"\npolicies keeping any_correct >= {args.min_correct} and declined <= {args.max_declined} on every run, "
+          f"best worst-run precision first ({len(admissible)} of {len(rows) - 1}):")
+    for policy, per_run in admissible[:args.top]:
+        cells = "  ".join(f"{name}: P {m['precision']:.3f} C {m['any_correct']:.3f} D {m['declined']:.3f} "
+                          f"F1 {m['f1']:.3f}" for name, m in per_run.items())
+        print(f"rank<={policy.max_rank} rel>={policy.min_relative} kind={policy.require_kind} "
+              f"repoint={policy.repoint} | {cells}")
+    best_precision = sorted(rows[1:], key=lambda row: min(m["precision"] or 0 for m in row[1].values()),
+                            reverse=True)[:5]
+    print("\nhighest precision whatever the rest:")
+    for policy, per_run in best_precision:
+        cells = "  ".join(f"{name}: P {m['precision']:.3f} C {m['any_correct']:.3f} D {m['declined']:.3f}"
+                          for name, m in per_run.items())
+        print(f"rank<={policy.max_rank} rel>={policy.min_relative} kind={policy.require_kind} "
+              f"repoint={policy.repoint} | {cells}")
+
+
+if __name__ == "__main__":
+    main()
