@@ -6,7 +6,8 @@ the kind the question asks for: "evacuate duemila persone" in one dispatch,
 (difflib); they must share most of their words, differ in at most
 ``MAX_DIFFERENCES`` short spans, and each differing span must hold a value:
 a number or a date where the question asks for one ("quanti", "when"),
-otherwise a number, a date or a capitalised name or place. A span the
+else (or when no such value differs) a number, a date or a capitalised name
+or place. A span the
 question itself names is what is asked about, not the answer, and does not
 count. Text that merely says "the sources disagree" or "ignore the others"
 aligns with nothing and changes nothing.
@@ -149,8 +150,18 @@ def _widened(text: str, words: list[re.Match], start: int, end: int) -> str:
 def find_conflict(question: str, anchors: list[Statement], pool: list[Statement]) -> Conflict | None:
     """The first conflict between an anchor (a statement the answer rests on, most
     relevant first) and the other statements of ``pool``; None when they agree."""
-    kind = asked_type(question)
     asked = {fold(w) for w in _WORD.findall(question)}
+    kind = asked_type(question)
+    # values of the kind asked for first; then any value ("quanti anni aveva quando si sposò" asks a number)
+    for wanted in dict.fromkeys((kind, None)):
+        conflict = _first_conflict(anchors, pool, wanted, asked)
+        if conflict is not None:
+            return conflict
+    return None
+
+
+def _first_conflict(anchors: list[Statement], pool: list[Statement], kind: str | None,
+                    asked: set[str]) -> Conflict | None:
     for anchor in anchors:
         sides: dict[str, Side] = {}
         agreeing: list[Statement] = []

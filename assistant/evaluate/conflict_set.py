@@ -1,6 +1,6 @@
 """Conflict test sets built from a real question set, the way published
 knowledge-conflict benchmarks build theirs: the passage that answers a
-question is copied with its answer replaced by another value of the same
+question is copied with every mention of its answer replaced by another value of the same
 kind (a number by a number, a date by a date, a name by a name, taken from
 the answers to other questions), and both are indexed. The questions on the
 copied passages are the conflicted set; as many questions on passages left
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from datetime import date, timedelta
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from assistant.conflicts import is_value
 from assistant.evaluate.metrics import normalize_answer
 
 COPY_SOURCE = "Agenzia Beta (copy of the passage with the answer replaced)"
-ORIGINAL_DATE, EARLIER_DATE, LATER_DATE = "2026-01-01", "2025-12-31", "2026-01-02"
+ORIGINAL_DATE = "2026-01-01"  # for undated passages; a copy is dated a day before or after its original
 _SMALL = {"di", "de", "del", "della", "da", "e", "la", "il", "of", "the", "and", "von", "van", "d"}
 
 
@@ -74,19 +75,23 @@ def _candidates(questions: Iterable[dict], corpus: dict[str, dict]) -> list[Cand
             continue
         answer = corpus[doc_id]["body"][start:end]
         kind = answer_kind(answer)
-        if kind and normalize_answer(answer):
+        accepted = {normalize_answer(a) for a in [q.get("answer"), *(q.get("answers") or [])] if a}
+        if kind and normalize_answer(answer) and normalize_answer(answer) in accepted:  # the span is the answer
             out.append(Candidate(q, doc_id, start, end, answer, kind))
     return out
 
 
 def build(corpus_path: Path, questions_path: Path, out: Path, n: int, seed: int = 0,
-          mode: str = "disagree") -> dict:
-    """Write ``corpus.jsonl`` (every passage, plus the ``n`` copies) and
+          mode: str = "disagree", distractors: int | None = None) -> dict:
+    """Write ``corpus.jsonl`` (the passages, plus the ``n`` copies) and
     ``questions.jsonl`` (``n`` conflicted questions with ``conflicting_answers``,
     then ``n`` unconflicted ones with an empty list) into ``out``.
     ``mode``: "disagree" (the copy comes from another agency, dated a day before
-    or after at random) or "updated" (the same sender re-issues the passage a day
-    later with the new value: the expected answer is the new value)."""
+    or after its original at random; a quiz question's replacement is one of its
+    own wrong choices)
+    or "updated" (the same sender re-issues the passage a day later with the new
+    value: the expected answer is the new value). ``distractors``: keep only this
+    many passages besides the questions' own (default: every passage)."""
     corpus = {r["id"]: r for r in _read(corpus_path)}
     candidates = _candidates(_read(questions_path), corpus)
     rng = random.Random(seed)
@@ -101,10 +106,12 @@ def build(corpus_path: Path, questions_path: Path, out: Path, n: int, seed: int 
             continue
         accepted = {normalize_answer(a) for a in [c.answer, *c.record.get("answers", [])]}
         body = f' {normalize_answer(corpus[c.doc_id]["body"])} '
-        options = [a for a in pool[c.kind] if normalize_answer(a) not in accepted
+        choices = [str(x) for x in c.record.get("choices") or []]  # a quiz's own distractors, where it has them
+        options = [a for a in (choices or pool[c.kind]) if normalize_answer(a) not in accepted
                    and f" {normalize_answer(a)} " not in body]
         if options:
-            conflicted.append((c, replacement(c.answer, c.kind, rng.choice(options))))
+            value = rng.choice(options)
+            conflicted.append((c, value if choices else replacement(c.answer, c.kind, value)))
             used.add(c.doc_id)
     others = [c for c in candidates if c.doc_id not in used]
     plain, seen = [], set()
@@ -115,14 +122,23 @@ def build(corpus_path: Path, questions_path: Path, out: Path, n: int, seed: int 
     if len(conflicted) < n or len(plain) < n:
         raise ValueError(f"only {len(conflicted)} conflicted and {len(plain)} unconflicted questions can be made")
     out.mkdir(parents=True, exist_ok=True)
-    records = [dict(r, published_at=ORIGINAL_DATE) for r in corpus.values()]
+    kept = list(corpus.values())
+    if distractors is not None:
+        own = {c.doc_id for c, _ in conflicted} | {c.doc_id for c in plain}
+        rest = [r for r in kept if r["id"] not in own]
+        kept = [r for r in kept if r["id"] in own] + rng.sample(rest, min(distractors, len(rest)))
+    records = [dict(r, published_at=r.get("published_at") or ORIGINAL_DATE) for r in kept]
+    dated = {r["id"]: date.fromisoformat(str(r["published_at"])[:10]) for r in records}
     questions = []
     for c, value in conflicted:
         original = corpus[c.doc_id]
-        body = original["body"][:c.start] + value + original["body"][c.end:]
+        # every mention of the answer is replaced, as in entity-substitution benchmarks (else the copy contradicts
+        # itself, and a sentence left unchanged still gives the original value)
+        body = re.sub(rf"(?<!\w){re.escape(c.answer)}(?!\w)", lambda _: value, original["body"])
         later = mode == "updated" or rng.random() < 0.5
         copy = {k: v for k, v in original.items() if k != "sentences"}
-        copy.update(id=f"{c.doc_id}-copy", body=body, published_at=LATER_DATE if later else EARLIER_DATE)
+        day = dated[c.doc_id] + timedelta(days=1 if later else -1)
+        copy.update(id=f"{c.doc_id}-copy", body=body, published_at=day.isoformat())
         if mode == "disagree":
             copy["source"] = COPY_SOURCE
         records.append(copy)
@@ -134,7 +150,7 @@ def build(corpus_path: Path, questions_path: Path, out: Path, n: int, seed: int 
     _write(out / "corpus.jsonl", records)
     _write(out / "questions.jsonl", questions)
     kinds = {k: sum(1 for c, _ in conflicted if c.kind == k) for k in ("date", "number", "name")}
-    return {"passages": len(corpus), "copies": len(conflicted), "conflicted": len(conflicted),
+    return {"passages": len(records) - len(conflicted), "copies": len(conflicted), "conflicted": len(conflicted),
             "unconflicted": len(plain), "kinds": kinds, "mode": mode, "seed": seed}
 
 
@@ -157,8 +173,9 @@ def _main() -> None:
     parser.add_argument("-n", type=int, default=100, help="conflicted questions (and as many unconflicted)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mode", choices=("disagree", "updated"), default="disagree")
+    parser.add_argument("--distractors", type=int, help="passages kept besides the questions' own (default: all)")
     args = parser.parse_args()
-    print(json.dumps(build(args.corpus, args.questions, args.out, args.n, args.seed, args.mode)))
+    print(json.dumps(build(args.corpus, args.questions, args.out, args.n, args.seed, args.mode, args.distractors)))
 
 
 if __name__ == "__main__":

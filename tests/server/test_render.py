@@ -51,3 +51,18 @@ def test_ui_filters_parse_dates_or_explain():
     assert f.since == date(2026, 1, 1) and f.until is None and f.sources == ["ANSA"] and f.languages == ["it"]
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         parse_filters("1 gennaio", "", [], [])
+
+
+def test_conflicting_values_are_listed_escaped_newest_first():
+    from assistant.model import ConflictSide
+
+    answer = Answer(question="q", answer="120 [1]. Le fonti non concordano.", language="it", abstained=False,
+                    conflicts=[ConflictSide(value="<b>135</b>", citations=[2], agency="Reuters",
+                                            published_at=date(2023, 2, 8)),
+                               ConflictSide(value="120", citations=[1], agency="ANSA", published_at=date(2023, 2, 7))],
+                    conflict_kind="disagree")
+    text = answer_markdown(answer, "non verificata", "Fonti in disaccordo")
+    assert "<b>" not in text and "&lt;b&gt;135&lt;/b&gt;" in text
+    block = text.split("Fonti in disaccordo")[1]
+    assert block.index("Reuters · 2023-02-08 [2]") < block.index("ANSA · 2023-02-07 [1]")
+    assert "Fonti in disaccordo" not in answer_markdown(answer.model_copy(update={"conflicts": []}), "x", "Fonti in disaccordo")
