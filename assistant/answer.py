@@ -240,10 +240,10 @@ def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dr
                   rejected_citations=rejected, context_tokens=context_tokens, **base)
 
 
-ANCHORS = 3  # besides the cited sentences, the best-ranked sources checked for conflicting values
+ANCHORS = 3  # best-ranked sources checked for conflicting values besides the cited dispatches (scripts/calibrate_conflicts.py)
 
 
-def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict) -> Answer:
+def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, anchors: int = ANCHORS) -> Answer:
     """``answer`` with the conflict among its sources, if any (assistant/conflicts.py):
     each side cited (added to the citations when the model did not cite it),
     listed in ``conflicts`` newest first, and told in a closing sentence."""
@@ -251,7 +251,10 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict) ->
     pool = [Statement(s.hit.sentence.id, s.hit.sentence, s.hit.dispatch) for s in sources]
     pool += [Statement(e.sentence.id, e.sentence, e.dispatch, earlier=True) for s in sources for e in s.hit.earlier]
     cited = [c.sentence_id for c in answer.citations]
-    order = cited + [s.hit.sentence.id for s in sources[:ANCHORS] if s.hit.sentence.id not in cited]
+    cited_docs = {c.doc_id for c in answer.citations}
+    # checked against the rest: the cited sentences, the other sources of the cited dispatches, the best sources
+    order = list(dict.fromkeys(cited + [s.hit.sentence.id for s in sources if s.hit.dispatch.id in cited_docs]
+                               + [s.hit.sentence.id for s in sources[:anchors]]))
     statements = {s.key: s for s in pool}
     conflict = find_conflict(answer.question, [statements[k] for k in order if k in statements], pool)
     if conflict is None:

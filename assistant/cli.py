@@ -106,6 +106,8 @@ def _print_answer(answer: Answer, skip_text: bool = False) -> None:
     out = Console(highlight=False)
     if not skip_text:
         out.print(answer.answer, markup=False)
+    elif answer.conflicts:  # streamed: the model's words came out already; the note on the sources did not
+        out.print(answer.sentences[-1].text, markup=False)
     if answer.unsupported:
         from assistant.prompting import wording
 

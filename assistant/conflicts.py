@@ -114,7 +114,9 @@ def differing_values(a: str, b: str, kind: str | None, asked: set[str]) -> tuple
     if 2 * shared / (len(fa) + len(fb)) < MIN_SHARED:
         return None
     differences = [op for op in matcher.get_opcodes() if op[0] != "equal"]
-    if not differences or len(differences) > MAX_DIFFERENCES:
+    # one value named twice ("Los Angeles ... Los Angeles") is one difference
+    if not differences or len({(tuple(fa[i1:i2]), tuple(fb[j1:j2]))
+                               for _, i1, i2, j1, j2 in differences}) > MAX_DIFFERENCES:
         return None
     values: list[tuple[str, str]] = []
     for _, i1, i2, j1, j2 in differences:
@@ -129,6 +131,7 @@ def differing_values(a: str, b: str, kind: str | None, asked: set[str]) -> tuple
         around_b = b[wb[max(j1 - 2, 0)].start():wb[min(j2 + 1, len(wb) - 1)].end()]
         if is_value(va, kind, around_a) and is_value(vb, kind, around_b) and not _same_value(va, vb):
             values.append((_widened(a, wa, i1, i2), _widened(b, wb, j1, j2)))
+    values = list(dict.fromkeys(values))
     if not values:
         return None
     return " … ".join(v for v, _ in values), " … ".join(v for _, v in values)

@@ -20,22 +20,10 @@ import json
 from pathlib import Path
 
 from assistant.evaluate.metrics import citation_correct, token_f1
+from assistant.evaluate.replay import given_sources, verified_sentences
 from assistant.relevance import RelevancePolicy, recheck, relevance_of
-from assistant.verify import VerifiedSentence
 
 BASELINE = RelevancePolicy()
-
-
-def _sentences(record: dict) -> list[VerifiedSentence]:
-    """The verified sentences as the verifier chose them (one citation each)."""
-    out = []
-    for check in record["checks"]:
-        chosen = next((n for n in check["passing"] if n in check["cited"]), None)
-        sources = [chosen] if chosen is not None else check["passing"][:1]
-        out.append(VerifiedSentence(text=check["text"], sources=sources,
-                                    added=[n for n in sources if n not in check["cited"]],
-                                    cited=check["cited"], passing=check["passing"]))
-    return out
 
 
 def replay(records: list[dict], policy: RelevancePolicy) -> dict:
@@ -50,10 +38,10 @@ def replay(records: list[dict], policy: RelevancePolicy) -> dict:
             declined += 1
             f1.append(0.0)
             continue
-        scores = [x["score"] for x in r["retrieved"] if not x.get("earlier_version")]
+        scores = [x["score"] for x in given_sources(r)]
         texts = r["retrieved_texts"][:len(scores)]
         relevance = dict(enumerate(relevance_of(r["question"], scores, texts), start=1))
-        checked = recheck(_sentences(r), relevance, policy)
+        checked = recheck(verified_sentences(r), relevance, policy)
         numbers = list(dict.fromkeys(n for s in checked for n in s.sources))
         if not numbers:
             declined += 1

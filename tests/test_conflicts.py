@@ -62,6 +62,14 @@ def test_no_conflict_where_no_value_of_the_kind_differs(a, b, kind):
     assert differing_values(a, b, kind, set()) is None
 
 
+def test_a_value_named_twice_is_one_difference():
+    a = "Roma ha vinto, e a Roma si è festeggiato fino a notte, disse il sindaco di Roma."
+    b = "Milano ha vinto, e a Milano si è festeggiato fino a notte, disse il sindaco di Milano."
+    assert differing_values(a, b, None, set()) == ("Roma", "Milano")
+    c = "Bari ha vinto, e a Torino si è festeggiato fino a notte, disse il sindaco di Napoli."
+    assert differing_values(a, c, None, set()) is None  # three values changed: another statement
+
+
 def test_a_span_the_question_names_is_not_the_answer():
     a = "Nel 2019 la squadra di Torino ha vinto il campionato."
     b = "Nel 2019 la squadra di Milano ha vinto il campionato."
