@@ -19,6 +19,7 @@ from assistant.cite import SCHEMAS, AnswerFieldStream, parse_reply, resolve, sen
 from assistant.conflicts import Statement, find_conflict
 from assistant.dates import with_relative_dates
 from assistant.index.lexical import fold
+from assistant.judge import candidates_of, judge_sources
 from assistant.ingest.sentences import detect_language
 from assistant.llms.base import ChatBackend, LLMError
 from assistant.model import Answer, AnswerSentence, ConflictSide, Filters, SentenceHit
@@ -158,16 +159,15 @@ class AnswerService:
                                "citations": [c.model_dump(mode="json") for c in provisional]}
                     if delta:
                         yield {"event": "delta", "text": delta}
+                timings["generation"] = time.perf_counter() - t
+                t = time.perf_counter()  # still the model's turn: the judgement reuses its cache
+                answer = self._finish(follower.raw, sources, words, base, context_tokens, messages, timings)
         except LLMError as exc:
             timings["total"] = time.perf_counter() - started
             fallback = Answer(answer=words["sources_only"], abstained=True, abstain_reason="model_unavailable",
                               citations=[to_citation(s.n, s) for s in sources[:SOURCES_ONLY]], timings=timings,
                               **base)
             raise ModelUnavailable(str(exc), fallback) from exc
-        timings["generation"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        answer = self._finish(follower.raw, sources, words, base, context_tokens)
         timings["citations"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - started
         answer.timings = timings
@@ -187,8 +187,24 @@ class AnswerService:
             return "low_relevance"
         return None
 
+    def _judge(self, checked: list[VerifiedSentence], sources: list[NumberedSource], messages, raw: str,
+               question: str) -> dict[int, float]:
+        """The model's judgement of the candidate citations (empty when off, not
+        available from the backend, or failed: the other signals then decide)."""
+        settings = self.settings.verification
+        if not settings.question_judge:
+            return {}
+        by_number = {s.n: s for s in sources}
+        candidates = [by_number[n] for n in candidates_of(checked, settings.question_judge_max) if n in by_number]
+        try:
+            judged = judge_sources(self.llm, messages, raw, candidates, question, self.settings.prompts_dir)
+        except LLMError as exc:
+            log.warning("no judgement of the citations: %s", exc)
+            return {}
+        return judged or {}
+
     def _finish(self, raw: str, sources: list[NumberedSource], words: dict, base: dict,
-                context_tokens: int) -> Answer:
+                context_tokens: int, messages=None, timings=None) -> Answer:
         reply = parse_reply(raw)
         text = reply.answer.strip()
         if not text or _says_not_found(text, words["not_found"]):
@@ -206,17 +222,23 @@ class AnswerService:
         reason = None
         if not any(s.supported for s in checked):
             reason = "unverified" if self.verifier is not None else "no_citation"
-        elif self.verifier is not None:
+        judged: dict[int, float] = {}
+        if not reason and self.verifier is not None:
+            t = time.perf_counter()
+            judged = self._judge(checked, sources, messages, raw, base["question"]) if messages else {}
+            if timings is not None:
+                timings["judgement"] = time.perf_counter() - t
             relevance = dict(zip((s.n for s in sources), relevance_of(
-                base["question"], [s.hit.score for s in sources], [s.hit.sentence.text for s in sources])))
+                base["question"], [s.hit.score for s in sources], [s.hit.sentence.text for s in sources],
+                judged)))
             checked = recheck(checked, relevance, self.settings.verification.relevance_policy())
             if not any(s.supported for s in checked):
                 reason = "irrelevant_citations"  # supported, but by sentences that do not answer the question
         if reason:
             return Answer(answer=words["decline"], abstained=True, abstain_reason=reason, checks=checks,
-                          dropped_citations=dropped, context_tokens=context_tokens, **base)
+                          judged=judged, dropped_citations=dropped, context_tokens=context_tokens, **base)
         answer = _assemble(checked, sources, dropped, context_tokens, base)
-        answer.checks = checks
+        answer.checks, answer.judged = checks, judged
         return with_conflict(answer, sources, words)
 
 

@@ -182,6 +182,10 @@ class Answer(BaseModel):
         default_factory=list, description="Per answer sentence, the source numbers (as in ``retrieved``, from 1) "
         "the model cited and those that support it, strongest first: how citations were chosen.")
 
+    judged: dict[int, float] = Field(
+        default_factory=dict, description="The model's probability that a source (by number) answers the question, "
+        "for the candidate citations it was asked about (empty where the backend gives no log-probabilities).")
+
     def public(self) -> dict[str, Any]:
         """The JSON shape of ``assistant ask --json`` and ``POST /api/ask``."""
-        return self.model_dump(mode="json", exclude={"retrieved", "checks"})
+        return self.model_dump(mode="json", exclude={"retrieved", "checks", "judged"})

@@ -151,6 +151,12 @@ class VerificationSettings(BaseModel):
     question_require_kind: bool = Field(
         False, description="A cited sentence must hold the kind of value the question asks for (a date for "
         "'quando'/'when', a number for 'quanti'/'how many').")
+    question_judge: bool = Field(
+        True, description="Ask the answering model, in a follow-up turn, whether each candidate citation answers "
+        "the question (read from its log-probabilities of yes/no; backends that return none skip it).")
+    question_judge_max: int = Field(3, description="Candidate citations judged per answer.")
+    question_min_judged: float = Field(
+        0.0, description="A judged citation needs at least this probability of 'yes'.")
     question_repoint: bool = Field(
         True, description="Replace a citation that fails the question check by the best supporting source that "
         "passes it (else the citation is dropped).")
@@ -160,7 +166,8 @@ class VerificationSettings(BaseModel):
         from assistant.relevance import RelevancePolicy
 
         return RelevancePolicy(max_rank=self.question_max_rank, min_relative=self.question_min_relative,
-                               require_kind=self.question_require_kind, repoint=self.question_repoint)
+                               require_kind=self.question_require_kind, min_judged=self.question_min_judged,
+                               repoint=self.question_repoint)
 
 
 class ServerSettings(BaseModel):

@@ -40,7 +40,8 @@ def replay(records: list[dict], policy: RelevancePolicy) -> dict:
             continue
         scores = [x["score"] for x in given_sources(r)]
         texts = r["retrieved_texts"][:len(scores)]
-        relevance = dict(enumerate(relevance_of(r["question"], scores, texts), start=1))
+        judged = {int(n): p for n, p in (r.get("judged") or {}).items()}
+        relevance = dict(enumerate(relevance_of(r["question"], scores, texts, judged), start=1))
         checked = recheck(verified_sentences(r), relevance, policy)
         numbers = list(dict.fromkeys(n for s in checked for n in s.sources))
         if not numbers:
@@ -58,12 +59,24 @@ def replay(records: list[dict], policy: RelevancePolicy) -> dict:
             "declined": declined / answerable, "f1": sum(f1) / len(f1), "questions": answerable}
 
 
+RANKS, RELATIVES, JUDGED = (1, 2, 3, 5, 8), (0.0, 0.6, 0.7, 0.8, 0.9), (0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9)
+
+
 def grid() -> list[RelevancePolicy]:
     policies = [BASELINE]
-    for rank, rel, kind, repoint in itertools.product((1, 2, 3, 5, 8), (0.0, 0.6, 0.7, 0.8, 0.9),
-                                                      (False, True), (True, False)):
-        policies.append(RelevancePolicy(max_rank=rank, min_relative=rel, require_kind=kind, repoint=repoint))
+    for rank, rel, kind, judged, repoint in itertools.product(RANKS, RELATIVES, (False, True), JUDGED,
+                                                              (True, False)):
+        policies.append(RelevancePolicy(max_rank=rank, min_relative=rel, require_kind=kind, min_judged=judged,
+                                        repoint=repoint))
     return policies
+
+
+def single_signals() -> list[tuple[str, RelevancePolicy]]:
+    """Each signal on its own (with repointing), to see what each contributes."""
+    return ([(f"rank<={r}", RelevancePolicy(max_rank=r)) for r in RANKS[:-1]]
+            + [(f"relative>={x}", RelevancePolicy(min_relative=x)) for x in RELATIVES[1:]]
+            + [("kind", RelevancePolicy(require_kind=True))]
+            + [(f"judged>={x}", RelevancePolicy(min_judged=x)) for x in JUDGED[1:]])
 
 
 def main() -> None:
@@ -85,6 +98,11 @@ def main() -> None:
     print("baseline (verification only):")
     for name, m in rows[0][1].items():
         print(f"  {name}: {json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in m.items()})}")
+    print("\neach signal alone (repointing on):")
+    for label, policy in single_signals():
+        cells = "  ".join(f"{name}: P {m['precision']:.3f} C {m['any_correct']:.3f} D {m['declined']:.3f} "
+                          f"F1 {m['f1']:.3f}" for name, m in ((n, replay(rs, policy)) for n, rs in runs.items()))
+        print(f"{label:14} | {cells}")
     admissible = [row for row in rows[1:] if all(
         m["any_correct"] >= args.min_correct and m["declined"] <= args.max_declined for m in row[1].values())]
     admissible.sort(key=lambda row: min(m["precision"] or 0 for m in row[1].values()), reverse=True)
@@ -93,16 +111,19 @@ def main() -> None:
     for policy, per_run in admissible[:args.top]:
         cells = "  ".join(f"{name}: P {m['precision']:.3f} C {m['any_correct']:.3f} D {m['declined']:.3f} "
                           f"F1 {m['f1']:.3f}" for name, m in per_run.items())
-        print(f"rank<={policy.max_rank} rel>={policy.min_relative} kind={policy.require_kind} "
-              f"repoint={policy.repoint} | {cells}")
+        print(f"{label_of(policy)} | {cells}")
     best_precision = sorted(rows[1:], key=lambda row: min(m["precision"] or 0 for m in row[1].values()),
                             reverse=True)[:5]
     print("\nhighest precision whatever the rest:")
     for policy, per_run in best_precision:
         cells = "  ".join(f"{name}: P {m['precision']:.3f} C {m['any_correct']:.3f} D {m['declined']:.3f}"
                           for name, m in per_run.items())
-        print(f"rank<={policy.max_rank} rel>={policy.min_relative} kind={policy.require_kind} "
-              f"repoint={policy.repoint} | {cells}")
+        print(f"{label_of(policy)} | {cells}")
+
+
+def label_of(policy: RelevancePolicy) -> str:
+    return (f"rank<={policy.max_rank} rel>={policy.min_relative} kind={policy.require_kind} "
+            f"judged>={policy.min_judged} repoint={policy.repoint}")
 
 
 if __name__ == "__main__":

@@ -49,3 +49,14 @@ def test_each_rule(policy, kept):
     assert checked.sources == kept
     # what the model cited is kept as cited: a replacement counts as added
     assert checked.added == ([] if kept == [2] else kept)
+
+
+def test_the_models_judgement_vetoes_a_citation_only_where_given():
+    relevance = {1: Relevance(1, 1.0, None, judged=0.9), 2: Relevance(2, 0.9, None, judged=0.1),
+                 3: Relevance(3, 0.8, None)}
+    policy = RelevancePolicy(min_judged=0.5)
+    assert [policy.passes(relevance[n]) for n in (1, 2, 3)] == [True, False, True]  # 3 was not judged
+    [repointed] = recheck([_sentence([2], cited=[2], passing=[2, 1])], relevance, policy)
+    assert repointed.sources == [1] and repointed.rejected == [2]
+    judged = relevance_of("Chi?", [2.0, 1.0], ["a", "b"], {2: 0.3})
+    assert [r.judged for r in judged] == [None, 0.3]

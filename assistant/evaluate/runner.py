@@ -263,6 +263,7 @@ class EvalRunner:
             "retrieved": answer.retrieved, "dropped_citations": answer.dropped_citations,
             "context_tokens": answer.context_tokens, "timings": answer.timings,
             "checks": answer.checks,
+            "judged": answer.judged,
             "retrieved_texts": _texts(helper.catalog, [r["sentence_id"] for r in answer.retrieved]),
             "conflicts": [side.model_dump(mode="json") for side in answer.conflicts],
             "conflict_kind": answer.conflict_kind,

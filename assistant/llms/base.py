@@ -37,6 +37,12 @@ class ChatBackend(ABC):
         """The whole reply."""
         return "".join(self.stream(messages, schema=schema, max_tokens=max_tokens))
 
+    def next_token_logprobs(self, messages: list[Message], top: int = 20) -> dict[str, float] | None:
+        """Natural-log probabilities of the ``top`` most likely first tokens of
+        the reply (token text -> log-probability), or None where the backend
+        does not return them; raise LLMError on failure."""
+        return None
+
     def check(self) -> tuple[bool, str]:
         """(usable, message) without generating anything."""
         return True, self.description

@@ -58,6 +58,30 @@ class LlamaCppBackend(ChatBackend):
     def count_tokens(self, text: str) -> int:
         return len(self.engine.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def next_token_logprobs(self, messages: list[Message], top: int = 20) -> dict[str, float] | None:
+        """One forward pass over the prompt, reusing the cached prefix (a follow-up
+        turn of the last answer costs only its new tokens)."""
+        import numpy as np
+        from llama_cpp import Llama
+        from llama_index.core.llms import ChatMessage
+
+        prompt = chatml([ChatMessage(role=m["role"], content=m["content"]) for m in messages])
+        engine = self.engine
+        with self._lock:
+            tokens = engine.tokenize(prompt.encode("utf-8"), special=True)
+            if len(tokens) >= engine.n_ctx():
+                raise LLMError(f"{self.description}: the prompt has {len(tokens)} tokens, more than the "
+                               f"context window of {engine.n_ctx()}")
+            cached = Llama.longest_token_prefix(engine.input_ids[:engine.n_tokens].tolist(), tokens)
+            engine.n_tokens = min(cached, len(tokens) - 1)  # at least one token evaluated: fresh logits
+            engine.eval(tokens[engine.n_tokens:])
+            logits = np.ctypeslib.as_array(engine._ctx.get_logits(), shape=(engine.n_vocab(),)).copy()
+
+        def text(i: int) -> str:
+            return engine.detokenize([i], special=True).decode("utf-8", errors="ignore")
+
+        return top_logprobs(logits, top, text)
+
     def stream(self, messages: list[Message], schema: dict[str, Any] | None = None,
                max_tokens: int | None = None) -> Iterator[str]:
         from llama_cpp import StoppingCriteriaList
@@ -89,6 +113,23 @@ class LlamaCppBackend(ChatBackend):
         if timed_out:
             raise LLMError(f"{self.description} did not finish within {self.timeout_s:.0f} s "
                            "(ASSISTANT_LLM__TIMEOUT_S)")
+
+
+def top_logprobs(logits, top: int, token_text) -> dict[str, float]:
+    """The ``top`` tokens of a logits row as {text: log-probability} (texts
+    stripped; the likelier of two tokens with the same text is kept)."""
+    import numpy as np
+
+    row = np.asarray(logits, dtype=np.float64)
+    shifted = row - row.max()
+    logprobs = shifted - np.log(np.exp(shifted).sum())
+    best = np.argsort(-logprobs)[:top]
+    out: dict[str, float] = {}
+    for i in best:
+        text = token_text(int(i)).strip()
+        if text and text not in out:
+            out[text] = float(logprobs[i])
+    return out
 
 
 def _cores() -> int:

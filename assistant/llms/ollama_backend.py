@@ -18,7 +18,7 @@ class OllamaBackend(ChatBackend):
                  temperature: float = 0.0, timeout_s: float = 120.0):
         from llama_index.llms.ollama import Ollama
 
-        self.host, self.model, self.timeout_s = host, model, timeout_s
+        self.host, self.model, self.timeout_s, self.context_window = host, model, timeout_s, context_window
         self.description = f"ollama {model} @ {host}"
         # context_window given so that building the LLM needs no server
         self._llm = Ollama(model=model, base_url=host, request_timeout=timeout_s, context_window=context_window,
@@ -47,6 +47,22 @@ class OllamaBackend(ChatBackend):
                     yield part.delta
         except Exception as exc:
             raise self._explain(exc) from exc
+
+    def next_token_logprobs(self, messages: list[Message], top: int = 20) -> dict[str, float] | None:
+        """The first token's top log-probabilities (Ollama 0.12.11 and later);
+        None from servers that do not return them."""
+        import ollama
+
+        try:
+            reply = ollama.Client(host=self.host, timeout=self.timeout_s).chat(
+                model=self.model, messages=messages, stream=False, logprobs=True, top_logprobs=min(top, 20),
+                options={"num_predict": 1, "temperature": 0.0, "num_ctx": self.context_window})
+        except Exception as exc:
+            raise self._explain(exc) from exc
+        if not reply.logprobs:
+            return None
+        first = reply.logprobs[0]
+        return {t.token.strip(): t.logprob for t in first.top_logprobs or [first] if t.token.strip()}
 
     def _explain(self, exc: Exception) -> LLMError:
         import ollama

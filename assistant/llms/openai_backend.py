@@ -37,7 +37,7 @@ class OpenAIBackend(ChatBackend):
                  temperature: float = 0.0, timeout_s: float = 120.0, context_window: int = 4096):
         from llama_index.llms.openai_like import OpenAILike
 
-        self.base_url, self.model = base_url, model
+        self.base_url, self.model, self.api_key = base_url, model, api_key
         self.timeout_s = timeout_s
         self.description = f"openai-compatible {model} @ {base_url}"
         self.schema_form = SCHEMA_FORMS[0]
@@ -96,6 +96,23 @@ class OpenAIBackend(ChatBackend):
                            f"(ASSISTANT_LLM__OPENAI_BASE_URL): {exc.__cause__ or exc}") from exc
         except Exception as exc:
             raise LLMError(f"{self._failure()}: {type(exc).__name__}: {exc}") from exc
+
+    def next_token_logprobs(self, messages: list[Message], top: int = 20) -> dict[str, float] | None:
+        """The first token's ``top_logprobs``; None when the server refuses or omits them."""
+        import openai
+
+        client = openai.OpenAI(base_url=self.base_url, api_key=self.api_key, timeout=self.timeout_s, max_retries=0)
+        try:
+            reply = client.chat.completions.create(model=self.model, messages=messages, max_tokens=1,
+                                                   temperature=0.0, logprobs=True, top_logprobs=top)
+        except openai.APIStatusError:  # e.g. a llama.cpp server started without logits for every token
+            return None
+        except openai.APIError as exc:
+            raise LLMError(f"{self._failure()}: {type(exc).__name__}: {exc}") from exc
+        content = reply.choices[0].logprobs.content if reply.choices and reply.choices[0].logprobs else None
+        if not content:
+            return None
+        return {t.token.strip(): t.logprob for t in content[0].top_logprobs or [] if t.token.strip()}
 
     def _failure(self) -> str:
         return f"OpenAI-compatible server at {self.base_url} failed with model {self.model}"

@@ -353,6 +353,18 @@ class SupervisedLlamaCpp(ChatBackend):
             self.process.forget(request_id)
         return int(message["n"])
 
+    def next_token_logprobs(self, messages: list[Message], top: int = 20) -> dict[str, float] | None:
+        with self._lock:
+            self.process.wait_up(min(self.timeout_s, 30.0))
+            request_id, replies = self.process.request("logprobs", messages=list(messages), top=top)
+            try:
+                message = self._next(replies, time.monotonic() + self.timeout_s + 15.0, request_id)
+            finally:
+                self.process.forget(request_id)
+        if message["type"] == "error":
+            raise LLMError(message["message"])
+        return message["top"]
+
     def stream(self, messages: list[Message], schema: dict[str, Any] | None = None,
                max_tokens: int | None = None) -> Iterator[str]:
         with self._lock:

@@ -10,12 +10,13 @@ JSON). Then requests, one per line::
 
     {"op": "stream", "id": 1, "messages": [...], "schema": {...} | null, "max_tokens": 64 | null}
     {"op": "count", "id": 2, "text": "..."}
+    {"op": "logprobs", "id": 3, "messages": [...], "top": 20}
     {"op": "cancel", "id": 1}
 
 and replies: ``{"type": "ready", "pid", "description", "system_info"}`` once
 loaded (or ``{"type": "failed", "message"}`` and exit 2), ``{"type": "beat"}``
 every ``beat_s`` seconds, and per request ``delta`` {text} ... ``done``,
-``error`` {message}, or ``count`` {n}. End of input ends the process.
+``error`` {message}, ``count`` {n}, or ``logprobs`` {top}. End of input ends the process.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def serve(requests: BinaryIO, replies_out: BinaryIO) -> int:
                 replies.send(type="count", id=request["id"], n=backend.count_tokens(request["text"]))
             elif op == "cancel":
                 cancelled.add(request["id"])
-            elif op == "stream":
+            elif op in ("stream", "logprobs"):  # both run the model: one at a time
                 jobs.put(request)
         # end of input: the parent closed the pipe or died; do not finish an answer nobody reads
         stop.set()
@@ -127,6 +128,12 @@ def _answer(backend, job: dict, replies: _Replies, cancelled: set[int]) -> None:
     from assistant.llms.base import LLMError
 
     job_id = job["id"]
+    if job["op"] == "logprobs":
+        try:
+            replies.send(type="logprobs", id=job_id, top=backend.next_token_logprobs(job["messages"], job["top"]))
+        except Exception as exc:  # LLMError (prompt too long) or anything native code raised
+            replies.send(type="error", id=job_id, message=str(exc))
+        return
     pieces = backend.stream(job["messages"], schema=job.get("schema"), max_tokens=job.get("max_tokens"))
     try:
         for piece in pieces:
