@@ -28,6 +28,10 @@ def test_italian_question_gets_italian_answer_citing_the_peace_sentence(seed_ass
     for c in answer.citations:
         assert f"[{c.n}]" in answer.answer
         assert (c.agency, c.place, str(c.published_at)) == ("AGENPARL", "Roma", "2026-02-03")
+    # the model judged its candidate citations against the question from its log-probabilities
+    assert answer.judged and set(answer.judged) <= {i + 1 for i in range(len(answer.retrieved))}
+    assert all(0.0 <= p <= 1.0 for p in answer.judged.values()) and "judgement" in answer.timings
+    assert "judged" not in answer.public()
 
 
 def test_english_question_gets_english_answer_with_the_same_citation(seed_assistant):

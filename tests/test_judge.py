@@ -59,3 +59,10 @@ def test_each_candidate_is_asked_as_a_follow_up_of_the_answer():
 
 def test_a_backend_without_log_probabilities_gives_no_judgement():
     assert judge_sources(_Scripted(None), [], "r", [_source(1, "x")], "q", PROMPTS) is None
+
+
+def test_token_tables_keep_the_likelier_of_two_spellings():
+    from assistant.llms.base import token_table
+
+    assert token_table([(" yes", -6.5), ("yes", -0.5), ("No", -3.0), ("", -0.1)]) == {"yes": -0.5, "No": -3.0}
+    assert list(token_table([("a", -2.0), ("b", -1.0)])) == ["b", "a"]

@@ -14,6 +14,17 @@ class Message(TypedDict):
     content: str
 
 
+def token_table(pairs) -> dict[str, float]:
+    """{token text stripped: log-probability} from (text, logprob) pairs, likeliest
+    first; of two tokens with the same stripped text (" yes", "yes") the likelier is kept."""
+    out: dict[str, float] = {}
+    for text, logprob in sorted(pairs, key=lambda pair: -pair[1]):
+        key = text.strip()
+        if key and key not in out:
+            out[key] = float(logprob)
+    return out
+
+
 class LLMError(RuntimeError):
     """The model cannot answer (down, missing, too slow); the message names
     the backend, host and model and says what to do."""

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.llms.base import ChatBackend, LLMError, Message
+from assistant.llms.base import ChatBackend, LLMError, Message, token_table
 
 
 def chatml(messages) -> str:
@@ -116,20 +116,13 @@ class LlamaCppBackend(ChatBackend):
 
 
 def top_logprobs(logits, top: int, token_text) -> dict[str, float]:
-    """The ``top`` tokens of a logits row as {text: log-probability} (texts
-    stripped; the likelier of two tokens with the same text is kept)."""
+    """The ``top`` tokens of a logits row as {text: log-probability} (see ``token_table``)."""
     import numpy as np
 
     row = np.asarray(logits, dtype=np.float64)
     shifted = row - row.max()
     logprobs = shifted - np.log(np.exp(shifted).sum())
-    best = np.argsort(-logprobs)[:top]
-    out: dict[str, float] = {}
-    for i in best:
-        text = token_text(int(i)).strip()
-        if text and text not in out:
-            out[text] = float(logprobs[i])
-    return out
+    return token_table((token_text(int(i)), logprobs[i]) for i in np.argsort(-logprobs)[:top])
 
 
 def _cores() -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from assistant.llms.base import ChatBackend, LLMError, Message
+from assistant.llms.base import ChatBackend, LLMError, Message, token_table
 
 
 class OllamaBackend(ChatBackend):
@@ -62,7 +62,7 @@ class OllamaBackend(ChatBackend):
         if not reply.logprobs:
             return None
         first = reply.logprobs[0]
-        return {t.token.strip(): t.logprob for t in first.top_logprobs or [first] if t.token.strip()}
+        return token_table((t.token, t.logprob) for t in first.top_logprobs or [first])
 
     def _explain(self, exc: Exception) -> LLMError:
         import ollama

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from assistant.llms.base import ChatBackend, LLMError, Message
+from assistant.llms.base import ChatBackend, LLMError, Message, token_table
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class OpenAIBackend(ChatBackend):
         content = reply.choices[0].logprobs.content if reply.choices and reply.choices[0].logprobs else None
         if not content:
             return None
-        return {t.token.strip(): t.logprob for t in content[0].top_logprobs or [] if t.token.strip()}
+        return token_table((t.token, t.logprob) for t in content[0].top_logprobs or [])
 
     def _failure(self) -> str:
         return f"OpenAI-compatible server at {self.base_url} failed with model {self.model}"

@@ -167,6 +167,24 @@ def test_backend_per_call_max_tokens_reaches_the_server(ollama_app, ollama_serve
     assert sent["options"]["num_predict"] == 3, sent["options"]
 
 
+def test_backend_reads_first_token_log_probabilities(ollama_server, bundled_gguf):
+    """The citation judgement's yes/no probabilities come through the official client."""
+    from assistant.judge import yes_probability
+    from assistant.llms.llamacpp import LlamaCppBackend
+
+    backend = OllamaBackend(ollama_server, MODEL, timeout_s=120)
+    messages = [{"role": "user", "content": "Is Rome the capital of Italy? Reply with one word: yes or no."}]
+    top = backend.next_token_logprobs(messages, top=10)
+    assert top and len(top) <= 10 and all(lp <= 0.0 for lp in top.values())
+    assert yes_probability(top) > 0.5
+    here = LlamaCppBackend(bundled_gguf, context_window=1024, max_tokens=8)
+    try:
+        mine = here.next_token_logprobs(messages, top=10)
+    finally:
+        del here
+    assert max(mine, key=mine.get) == max(top, key=top.get)  # the same greedy first token
+
+
 def test_probe_ollama(ollama_server):
     assert probe_ollama(ollama_server, MODEL) == (True, f"Ollama at {ollama_server} has {MODEL}")
 

@@ -70,6 +70,19 @@ def test_seed_question_through_the_assistant_streams_a_cited_answer(llama_server
     assert all(c.doc_id == SEED_DOC for c in answer.citations)
     # the schema was sent in a form the server accepts (llama-cpp-python takes json_object + schema)
     assert helper.llm().schema_form in ("json_schema", "json_object")
+    # the server returns top_logprobs: the citations were judged against the question
+    assert answer.judged and all(0.0 <= p <= 1.0 for p in answer.judged.values())
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_first_token_log_probabilities_come_from_the_server(llama_server):
+    from assistant.judge import yes_probability
+
+    backend = OpenAIBackend(llama_server, MODEL_ALIAS, "unused", max_tokens=8, timeout_s=600)
+    top = backend.next_token_logprobs([{"role": "user", "content": "Is Rome in Italy? Reply yes or no."}], top=5)
+    assert top and len(top) <= 5 and all(lp <= 0.0 for lp in top.values())
+    assert yes_probability(top) > 0.5
 
 
 @pytest.mark.slow

@@ -60,6 +60,26 @@ def test_answers_match_the_in_process_backend(backend, bundled_gguf):
     assert backend.health()["state"] == "up" and backend.health()["isolation"] == "process"
 
 
+def test_log_probabilities_match_the_in_process_backend(backend, bundled_gguf):
+    """The worker's ``logprobs`` op (the citation judgement) gives the in-process figures,
+    and a follow-up turn of a cached conversation gives the same as a cold one."""
+    from assistant.judge import yes_probability
+    from assistant.llms.llamacpp import LlamaCppBackend
+
+    follow_up = [*SHORT, {"role": "assistant", "content": '{"answer": "Roma"}'},
+                 {"role": "user", "content": "Is that answer correct? Reply with one word: yes or no."}]
+    backend.chat(SHORT, schema=SCHEMA, max_tokens=16)  # leaves the conversation's prefix in the cache
+    warm = backend.next_token_logprobs(follow_up, top=5)
+    here = LlamaCppBackend(bundled_gguf, context_window=1024, max_tokens=64, timeout_s=60)
+    try:
+        cold = here.next_token_logprobs(follow_up, top=5)
+    finally:
+        del here
+    # the same likeliest tokens; a cached prefix changes the arithmetic's batching, not the judgement
+    assert list(warm)[:2] == list(cold)[:2]
+    assert abs(yes_probability(warm) - yes_probability(cold)) < 0.05
+
+
 @pytest.mark.parametrize("sig, cause", [(signal.SIGSEGV, "SIGSEGV"), (signal.SIGKILL, "SIGKILL")])
 def test_a_crash_mid_answer_is_reported_and_the_process_restarted(backend, sig, cause):
     before = backend.health()

@@ -20,8 +20,14 @@ found`` on show), 400 for a missing model name or a bad body. Model names are
 matched like Ollama does: case-insensitively, ``:latest`` implied when no tag
 is given, ``registry.ollama.ai/library/`` prefix optional.
 
+``logprobs`` / ``top_logprobs`` (Ollama 0.12.11+) on ``/api/chat`` for one
+predicted token without streaming (``num_predict: 1``, ``stream: false``:
+how the backend judges citations): the greedy first token with its
+log-probability and the ``top_logprobs`` most likely alternatives.
+
 Not implemented (not needed by the backend): pull/push/create/copy/delete,
-embeddings, images, tools, thinking, suffix (insert).
+embeddings, images, tools, thinking, suffix (insert), logprobs over longer
+or streamed replies.
 """
 
 from __future__ import annotations
@@ -305,6 +311,17 @@ def create_app(models: dict[str, Path], hang_seconds: float = 0) -> FastAPI:
 
         key = "message" if chat else "response"
 
+        if body.get("logprobs"):
+            if not chat or (body.get("options") or {}).get("num_predict") != 1 or body.get("stream", True):
+                return _error(400, "this server returns logprobs on /api/chat for num_predict 1 without streaming")
+            top = max(0, min(20, int(body.get("top_logprobs") or 0)))
+            token, logprob, alternatives = await asyncio.to_thread(_first_token_logprobs, m, lock, messages, top)
+            out = {"model": name, "created_at": _now(), "message": {"role": "assistant", "content": token},
+                   "done": True, "done_reason": "length",
+                   "logprobs": [{"token": token, "logprob": logprob, "bytes": list(token.encode()),
+                                 "top_logprobs": alternatives}]}
+            return JSONResponse(out, media_type="application/json; charset=utf-8")
+
         def frame(content: str, done: bool, **extra) -> dict:
             out: dict[str, Any] = {"model": name, "created_at": _now()}
             out[key] = {"role": "assistant", "content": content} if chat else content
@@ -440,6 +457,26 @@ def _grammar(fmt: Any):
 def _load_locked(m: _Model, lock: threading.Lock) -> float:
     with lock:
         return m.load()
+
+
+def _first_token_logprobs(m: _Model, lock: threading.Lock, messages: list[dict],
+                          top: int) -> tuple[str, float, list[dict]]:
+    """The greedy first reply token of the templated chat, its log-probability and the
+    ``top`` likeliest tokens ({token, logprob, bytes})."""
+    import numpy as np
+
+    with lock:
+        m.load()
+        m.llm.reset()
+        m.llm.eval(m.count_tokens(m.render(messages), special=True))
+        logits = np.ctypeslib.as_array(m.llm._ctx.get_logits(), shape=(m.llm.n_vocab(),)).astype(np.float64)
+        text = lambda i: m.llm.detokenize([int(i)], special=True).decode("utf-8", "replace")  # noqa: E731
+    logprobs = logits - logits.max()
+    logprobs -= np.log(np.exp(logprobs).sum())
+    order = np.argsort(-logprobs)
+    alternatives = [{"token": text(i), "logprob": float(logprobs[i]), "bytes": list(text(i).encode())}
+                    for i in order[:top]]
+    return text(order[0]), float(logprobs[order[0]]), alternatives
 
 
 def _produce(m: _Model, lock: threading.Lock, messages: list[dict] | None, prompt: str | None,
