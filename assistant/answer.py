@@ -218,7 +218,8 @@ class AnswerService:
                        for claim, cited in claims]
         else:
             checked = self.verifier.verify(claims, base["language"], sources, base["question"])
-        checks = [{"text": s.text, "cited": s.cited, "passing": s.passing} for s in checked]
+        checks = [{"text": s.text, "cited": s.cited, "passing": s.passing, "supported": list(s.sources)}
+                  for s in checked]
         reason = None
         if not any(s.supported for s in checked):
             reason = "unverified" if self.verifier is not None else "no_citation"
@@ -232,6 +233,8 @@ class AnswerService:
                 base["question"], [s.hit.score for s in sources], [s.hit.sentence.text for s in sources],
                 judged)))
             checked = recheck(checked, relevance, self.settings.verification.relevance_policy())
+            for check, sentence in zip(checks, checked):
+                check["shown"] = list(sentence.sources)
             if not any(s.supported for s in checked):
                 reason = "irrelevant_citations"  # supported, but by sentences that do not answer the question
         if reason:

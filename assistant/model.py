@@ -180,7 +180,8 @@ class Answer(BaseModel):
     timings: dict[str, float] = {}
     checks: list[dict[str, Any]] = Field(
         default_factory=list, description="Per answer sentence, the source numbers (as in ``retrieved``, from 1) "
-        "the model cited and those that support it, strongest first: how citations were chosen.")
+        "the model cited, those that support it (strongest first), those verification kept ('supported') and "
+        "those the question check kept ('shown'): how citations were chosen.")
 
     judged: dict[int, float] = Field(
         default_factory=dict, description="The model's probability that a source (by number) answers the question, "

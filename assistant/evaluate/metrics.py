@@ -141,6 +141,18 @@ def citation_scores(citations: Sequence[Mapping], golds: Sequence[str],
             "precision": correct / n if n else None, "any_correct": correct > 0}
 
 
+def question_check_scores(checks: Sequence[Mapping], texts: Sequence[str], sentence_ids: Sequence[str],
+                          golds: Sequence[str], gold_sentence_ids: set[str]) -> dict[str, int]:
+    """How many supported citations the question check removed from an answer
+    (``dropped``) and how many of those were wrong (``dropped_wrong``); numbers
+    index ``texts``/``sentence_ids`` from 1."""
+    removed = {n for c in checks for n in c.get("supported", []) if n not in c.get("shown", c.get("supported", []))}
+    removed = {n for n in removed if 0 < n <= len(texts)}
+    wrong = sum(not citation_correct(texts[n - 1], sentence_ids[n - 1], golds, [], gold_sentence_ids)
+                for n in removed)
+    return {"dropped": len(removed), "dropped_wrong": wrong}
+
+
 def _matches(value: str, golds: Sequence[str]) -> bool:
     """Whether a conflict side's value is one of the gold values (either holding the other)."""
     v = normalize_answer(value)
@@ -184,8 +196,9 @@ def summarize_latency(timings: Iterable[Mapping[str, float] | None]) -> dict[str
 
 MEAN_METRICS = ("em", "f1", "hit@1", "hit@5", "hit@10", "mrr@10", "doc_hit@1", "doc_hit@5", "doc_hit@10",
                 "doc_mrr@10", "answer_hit@5", "any_correct_citation", "citation_validity", "n_citations",
-                "n_correct_citations", "context_tokens")
-RATE_METRICS = {"conflict_flag_rate": "conflict_flagged", "false_conflict_rate": "false_conflict"}
+                "n_correct_citations", "n_question_dropped", "context_tokens")
+RATE_METRICS = {"conflict_flag_rate": "conflict_flagged", "false_conflict_rate": "false_conflict",
+                "irrelevant_decline_rate": "declined_irrelevant"}
 
 
 def _present(records: Iterable[Mapping], key: str) -> list[float]:
@@ -205,6 +218,9 @@ def aggregate(per_question: Sequence[Mapping]) -> dict:
     total_correct = sum(int(r.get("n_correct_citations") or 0) for r in cited)
     result["citation_precision"] = total_correct / total_cited if total_cited else None
     result["citation_precision_macro"] = _mean(_present(per_question, "citation_precision"))
+    dropped = sum(int(r.get("n_question_dropped") or 0) for r in per_question)
+    result["question_check_precision"] = (sum(int(r.get("n_question_dropped_wrong") or 0) for r in per_question)
+                                          / dropped if dropped else None)
     result["abstention_rate"] = _mean(_present(per_question, "abstained"))
     answerable = [r for r in per_question if r.get("answerable", True) is not False]
     unanswerable = [r for r in per_question if r.get("answerable", True) is False]
@@ -247,6 +263,11 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "conflict_flag_rate": "Share of conflicted questions (another indexed source gives another value) whose answer "
                           "says the sources disagree and cites both the question's value and the other one.",
     "false_conflict_rate": "Share of questions without a planted conflict whose answer says the sources disagree.",
+    "question_check_precision": "Of the supported citations the question check removed (the cited sentence "
+                                "does not answer the question), the share that were indeed wrong, pooled.",
+    "irrelevant_decline_rate": "Share of answerable questions declined because no supporting citation "
+                               "passed the question check (abstain_reason irrelevant_citations).",
+    "n_question_dropped": "Mean number of supported citations per answer the question check removed.",
     "context_tokens": "Mean number of tokens of retrieved context put in the prompt.",
     "context_tokens_p50": "Median number of tokens of retrieved context put in the prompt.",
     "latency": "Per pipeline stage, the median (p50), 95th percentile (p95) and mean duration in seconds.",

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from assistant.cite import strip_markers
 from assistant.evaluate.metrics import (answer_hit_at_k, citation_scores, conflict_flagged, dedupe_keep_order,
-                                       exact_match, hit_at_k, mrr_at_k, token_f1)
+                                       exact_match, hit_at_k, mrr_at_k, question_check_scores, token_f1)
 from assistant.evaluate.questions import Question, load_questions, sample_questions
 from assistant.ingest.readers import fingerprint
 from assistant.llms.base import LLMError
@@ -269,6 +269,12 @@ class EvalRunner:
             "conflict_kind": answer.conflict_kind,
         })
         record.update(answer_metrics(answer, question, gold_sentences))
+        if question.answerable and question.answers:
+            check = question_check_scores(answer.checks, record["retrieved_texts"],
+                                          [r["sentence_id"] for r in answer.retrieved], question.answers,
+                                          gold_sentences)
+            record.update({"n_question_dropped": check["dropped"], "n_question_dropped_wrong": check["dropped_wrong"],
+                           "declined_irrelevant": float(answer.abstain_reason == "irrelevant_citations")})
         return record
 
     # --- the loop ----------------------------------------------------------------

@@ -204,3 +204,18 @@ def test_conflict_rates_are_aggregated_over_their_own_questions():
     assert metrics["conflict_flag_rate"] == pytest.approx(2 / 3)
     assert metrics["false_conflict_rate"] == pytest.approx(1 / 4)
     assert aggregate([{"f1": 1.0}])["conflict_flag_rate"] is None
+
+
+def test_question_check_scores_count_removed_citations_and_the_wrong_ones():
+    from assistant.evaluate.metrics import question_check_scores
+
+    texts = ["Il ponte aprì nel 1932.", "Il ponte è lungo 300 metri.", "Lo disse il sindaco."]
+    ids = ["a:0", "a:1", "a:2"]
+    checks = [{"supported": [1, 2], "shown": [1]}, {"supported": [3], "shown": []}, {"supported": [1]}]
+    assert question_check_scores(checks, texts, ids, ["1932"], set()) == {"dropped": 2, "dropped_wrong": 2}
+    assert question_check_scores([{"supported": [1], "shown": []}], texts, ids, ["1932"], set()) == {
+        "dropped": 1, "dropped_wrong": 0}
+    result = aggregate([{"n_question_dropped": 2, "n_question_dropped_wrong": 1, "declined_irrelevant": 0.0},
+                        {"n_question_dropped": 2, "n_question_dropped_wrong": 2, "declined_irrelevant": 1.0}])
+    assert result["question_check_precision"] == 0.75 and result["irrelevant_decline_rate"] == 0.5
+    assert aggregate([{"n_question_dropped": 0}])["question_check_precision"] is None
