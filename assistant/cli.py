@@ -16,7 +16,7 @@ from rich.markup import escape
 import assistant  # noqa: F401  (sets offline defaults before heavy imports)
 from assistant.evaluate.cli import eval_command
 from assistant.llms.base import LLMError
-from assistant.model import Answer, Filters
+from assistant.domain import Answer, Filters
 from assistant.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -109,7 +109,7 @@ def _print_answer(answer: Answer, skip_text: bool = False) -> None:
     elif answer.conflicts:  # streamed: the model's words came out already; the note on the sources did not
         out.print(answer.sentences[-1].text, markup=False)
     if answer.unsupported:
-        from assistant.prompting import wording
+        from assistant.answering.prompting import wording
 
         flag = wording(Settings().prompts_dir, answer.language)["unsupported"]
         for text in answer.unsupported:

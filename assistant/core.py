@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import AnswerService, Event
+from assistant.answering.service import AnswerService, Event
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import build_embedder, embedder_id
 from assistant.index.vectors import ChromaSentences
@@ -21,14 +21,14 @@ from assistant.ingest.pipeline import IngestReport, IngestService
 from assistant.llms import ChatBackend, build_llm
 from assistant.llms.factory import resolve_backend
 from assistant.llms.base import LLMError, Message
-from assistant.model import Answer, Dispatch, Filters, SentenceHit, Sentence
-from assistant.prompting import answer_language
+from assistant.domain import Answer, Dispatch, Filters, SentenceHit, Sentence
+from assistant.answering.prompting import answer_language
 from assistant.ingest.sentences import detect_language
-from assistant.retrieve import HybridRetriever
-from assistant.rewrite import QuestionRewriter
+from assistant.retrieval.retriever import HybridRetriever
+from assistant.query.rewrite import QuestionRewriter
 from assistant.settings import Settings
-from assistant.translate import QuestionTranslator
-from assistant.verify import Verifier
+from assistant.query.translate import QuestionTranslator
+from assistant.answering.verify import Verifier
 
 log = logging.getLogger(__name__)
 

@@ -129,7 +129,7 @@ class RetrievalSettings(BaseModel):
 
 
 class VerificationSettings(BaseModel):
-    """Checking each answer sentence against the sources it cites (see assistant/verify.py)."""
+    """Checking each answer sentence against the sources it cites (see assistant/answering/verify.py)."""
 
     enabled: bool = Field(True, description="Verify citations after generation; off shows the model's own.")
     # A source supports an answer sentence when either score reaches its threshold.
@@ -142,7 +142,7 @@ class VerificationSettings(BaseModel):
     min_novel: float = Field(0.3, description="Share of the answer sentence's words that are not in the question "
                              "(the answer proper) found in the source.")
     max_per_sentence: int = Field(1, description="Most citations kept for one answer sentence.")
-    # Does the cited sentence answer the *question* (assistant/relevance.py)? A citation
+    # Does the cited sentence answer the *question* (assistant/answering/relevance.py)? A citation
     # that fails is replaced by the best supporting source that passes, or dropped.
     question_max_rank: int = Field(
         1 << 30, description="A cited sentence must be among this many best-ranked sources given to the model.")
@@ -157,7 +157,7 @@ class VerificationSettings(BaseModel):
 
     def relevance_policy(self) -> "RelevancePolicy":
         """The question check these settings describe."""
-        from assistant.relevance import RelevancePolicy
+        from assistant.answering.relevance import RelevancePolicy
 
         return RelevancePolicy(max_rank=self.question_max_rank, min_relative=self.question_min_relative,
                                require_kind=self.question_require_kind, repoint=self.question_repoint)

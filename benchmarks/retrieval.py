@@ -34,7 +34,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 def bench(home: Path, n: int, seed: int) -> dict:
     from assistant.core import Assistant
-    from assistant.model import Filters
+    from assistant.domain import Filters
     from assistant.settings import Settings
 
     helper = Assistant(Settings(home=home))

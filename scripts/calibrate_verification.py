@@ -25,14 +25,14 @@ import json
 from pathlib import Path
 
 import assistant  # noqa: F401
-from assistant.cite import strip_markers
+from assistant.answering.cite import strip_markers
 from assistant.core import Assistant
 from assistant.evaluate.metrics import citation_correct
 from assistant.evaluate.runner import read_results
-from assistant.prompting import NumberedSource, answer_language
-from assistant.model import SentenceHit
+from assistant.answering.prompting import NumberedSource, answer_language
+from assistant.domain import SentenceHit
 from assistant.settings import Settings
-from assistant.verify import Verifier, split_answer
+from assistant.answering.verify import Verifier, split_answer
 
 COSINES = [round(0.84 + 0.01 * i, 2) for i in range(12)] + [2.0]
 OVERLAPS = [0.5, 0.7, 0.9, 1.0, 2.0]

@@ -17,13 +17,13 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from tqdm import tqdm
 
-from assistant.cite import strip_markers
+from assistant.answering.cite import strip_markers
 from assistant.evaluate.metrics import (answer_hit_at_k, citation_scores, conflict_flagged, dedupe_keep_order,
                                        exact_match, hit_at_k, mrr_at_k, token_f1)
 from assistant.evaluate.questions import Question, load_questions, sample_questions
 from assistant.ingest.readers import fingerprint
 from assistant.llms.base import LLMError
-from assistant.model import Filters, SentenceHit
+from assistant.domain import Filters, SentenceHit
 
 log = logging.getLogger(__name__)
 

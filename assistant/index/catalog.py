@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.index.lexical import index_terms
 from assistant.index.overfetch import overfetched
-from assistant.model import Chunk, Dispatch, Filters, ParsedDispatch, Sentence
+from assistant.domain import Chunk, Dispatch, Filters, ParsedDispatch, Sentence
 
 _SCHEMA = """
 PRAGMA journal_mode=WAL;

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from assistant.ingest.dateline import parse_date_words, parse_dateline
 from assistant.ingest.readers import RawRecord, ReadError
 from assistant.ingest.sentences import detect_language, group_chunks, split_sentences
-from assistant.model import Dispatch, ParsedDispatch
+from assistant.domain import Dispatch, ParsedDispatch
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _LANG = re.compile(r"[A-Za-z]{2,3}")

@@ -23,7 +23,7 @@ from assistant.index.embedders import embed_passages
 from assistant.index.vectors import ChromaSentences
 from assistant.ingest.parse import parse_record
 from assistant.ingest.readers import ReadError, discover, fingerprint, read_records
-from assistant.model import ParsedDispatch
+from assistant.domain import ParsedDispatch
 
 log = logging.getLogger(__name__)
 MAX_LINE_ERRORS = 20  # bad lines listed per file; the rest are counted

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.model import Chunk, Sentence, sentence_id
+from assistant.domain import Chunk, Sentence, sentence_id
 
 LANGUAGES = ["it", "en", "fr", "de", "es", "pt"]
 _SPLITTER_LANGS = {"it", "en", "fr", "de", "es"}

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from assistant.model import Filters
+from assistant.domain import Filters
 from assistant.server.context import ServerContext
 from assistant.server.gate import Busy, Ticket
 from assistant.server.schemas import AskRequest

@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant.core import Assistant
 from assistant.llms.base import LLMError, Message
-from assistant.model import Filters
+from assistant.domain import Filters
 from assistant.server.gate import Busy, ModelGate, Ticket
 from assistant.settings import ServerSettings
 

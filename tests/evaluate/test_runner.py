@@ -13,7 +13,7 @@ from assistant.evaluate.questions import Question
 from assistant.evaluate.runner import (EvalAborted, EvalOptions, EvalRunner, MAX_CONSECUTIVE_ERRORS,
                                        gold_sentence_ids, read_results)
 from assistant.llms.base import LLMError
-from assistant.model import Answer, Sentence
+from assistant.domain import Answer, Sentence
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_IT = ROOT / "evals" / "seed_it.jsonl"

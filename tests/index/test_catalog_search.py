@@ -14,7 +14,7 @@ from assistant.index.catalog import Catalog
 from assistant.index.lexical import query_expression
 from assistant.ingest.parse import parse_record
 from assistant.ingest.readers import RawRecord
-from assistant.model import Filters
+from assistant.domain import Filters
 
 WORDS = ["grano", "prezzo", "porto", "sciopero", "governo", "borsa", "petrolio", "banca"]
 

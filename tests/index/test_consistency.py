@@ -9,7 +9,7 @@ import pytest
 from assistant.core import Assistant
 from assistant.index.embedders import embed_passages
 from assistant.index.lexical import query_expression
-from assistant.model import chunk_doc
+from assistant.domain import chunk_doc
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow
@@ -140,7 +140,7 @@ def test_index_survives_a_restart(tmp_path, feed):
 def test_share_matching_counts_dispatches_passing_the_filters(tmp_path):
     from datetime import date
 
-    from assistant.model import Filters
+    from assistant.domain import Filters
 
     helper = Assistant(make_settings(tmp_path / "home"))
     catalog = helper.catalog

@@ -7,7 +7,7 @@ import pytest
 
 from assistant.index import vectors as vectors_module
 from assistant.index.vectors import ChromaSentences
-from assistant.model import Dispatch, Sentence
+from assistant.domain import Dispatch, Sentence
 from assistant.settings import IndexSettings
 
 
@@ -90,7 +90,7 @@ def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeyp
     """Every way of filtering (unfiltered neighbours judged by a catalog
     callback, widened when too few pass; or Chroma's own filter, without a
     callback or past the widest fetch) gives the exact nearest matching sentences."""
-    from assistant.model import Filters
+    from assistant.domain import Filters
 
     if narrow != "no":  # look at only a few unfiltered neighbours first
         monkeypatch.setattr(vectors_module, "OVERFETCH", 1)
@@ -115,7 +115,7 @@ def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeyp
 
 
 def test_queries_on_an_empty_store_or_beyond_its_size(tmp_path):
-    from assistant.model import Filters
+    from assistant.domain import Filters
 
     store = ChromaSentences(IndexSettings(), tmp_path, "test")
     q = np.ones(8, dtype=np.float32) / np.sqrt(8)

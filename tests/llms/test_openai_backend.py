@@ -88,7 +88,7 @@ def test_json_schema_output_is_valid_json(llama_server):
 
 @pytest.mark.slow
 def test_server_down_gives_a_clear_error_and_the_fallback_quickly(seed_assistant, tmp_path):
-    from assistant.answer import ModelUnavailable
+    from assistant.answering.service import ModelUnavailable
     from assistant.core import Assistant
 
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there

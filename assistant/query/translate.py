@@ -12,10 +12,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from assistant.fusion import language_share
+from assistant.retrieval.fusion import language_share
 from assistant.llms.base import ChatBackend
-from assistant.prompting import wording
-from assistant.rewrite import clean_reply
+from assistant.answering.prompting import wording
+from assistant.query.rewrite import clean_reply
 
 #: translate when the question's language is below this share of the corpus
 MAX_SHARE = 0.5

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import threading
 
-from assistant.model import SentenceHit
+from assistant.domain import SentenceHit
 
 
 class RerankerError(RuntimeError):

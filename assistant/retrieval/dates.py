@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from assistant.index.lexical import fold
-from assistant.model import Filters
+from assistant.domain import Filters
 
 DateRange = tuple[date, date, str]  # since, until (inclusive), the phrase that was matched
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
 
-from assistant.answer_types import asked_type, holds_type
+from assistant.retrieval.answer_types import asked_type, holds_type
 from assistant.index.lexical import fold
-from assistant.model import Dispatch, Sentence
-from assistant.near_duplicates import same_sender
+from assistant.domain import Dispatch, Sentence
+from assistant.retrieval.near_duplicates import same_sender
 
 MIN_SHARED = 0.7  # share of words two statements have in common (2 x matched / total)
 MAX_DIFFERENCES = 2  # differing spans between two statements of one fact

@@ -1,4 +1,4 @@
-"""Conflicting and updated sources (assistant/conflicts.py): which sentence
+"""Conflicting and updated sources (assistant/answering/conflicts.py): which sentence
 pairs state one fact with different values, and what an answer says of them,
 including dispatches written to look like a conflict or to give orders."""
 
@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
-from assistant.answer import with_conflict
-from assistant.cite import to_citation
-from assistant.conflicts import Statement, differing_values, find_conflict, is_value
-from assistant.model import Answer, Dispatch, EarlierVersion, Sentence, SentenceHit
-from assistant.prompting import number_sources, wording
+from assistant.answering.service import with_conflict
+from assistant.answering.cite import to_citation
+from assistant.answering.conflicts import Statement, differing_values, find_conflict, is_value
+from assistant.domain import Answer, Dispatch, EarlierVersion, Sentence, SentenceHit
+from assistant.answering.prompting import number_sources, wording
 from assistant.settings import PROJECT_ROOT
 
 PROMPTS = PROJECT_ROOT / "prompts"

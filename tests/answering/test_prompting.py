@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from assistant.model import Dispatch, Sentence, SentenceHit
-from assistant.prompting import NumberedSource, fit_context, format_sources, number_sources
+from assistant.domain import Dispatch, Sentence, SentenceHit
+from assistant.answering.prompting import NumberedSource, fit_context, format_sources, number_sources
 
 
 def _sentences(doc: str, n: int) -> list[Sentence]:
@@ -73,10 +73,10 @@ def test_answer_styles_fill_rule_and_example_and_leave_no_placeholder():
 
     import pytest
 
-    from assistant.cite import SCHEMAS
-    from assistant.prompting import build_messages, style_words
+    from assistant.answering.cite import SCHEMAS
+    from assistant.answering.prompting import build_messages, style_words
 
-    prompts = Path(__file__).resolve().parents[1] / "prompts"
+    prompts = Path(__file__).resolve().parents[2] / "prompts"
     sources = number_sources([_hit(Dispatch(id="a", body="x"), _sentences("a", 3), 1)])
     seen = set()
     for citing in SCHEMAS:

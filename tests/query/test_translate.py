@@ -7,12 +7,12 @@ from collections import Counter
 
 import pytest
 
-from assistant.answer import AnswerService
-from assistant.fusion import TRANSLATION_LEXICAL_TRUST, fusion_weights, mixed
+from assistant.answering.service import AnswerService
+from assistant.retrieval.fusion import TRANSLATION_LEXICAL_TRUST, fusion_weights, mixed
 from assistant.ingest.sentences import detect_language
 from assistant.llms.base import LLMError
 from assistant.settings import RetrievalSettings, Settings
-from assistant.translate import QuestionTranslator, target_language
+from assistant.query.translate import QuestionTranslator, target_language
 
 
 class Recorder:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from assistant.model import doc_of, split_sentence_id
-from assistant.model import sentence_id as make_id
+from assistant.domain import doc_of, split_sentence_id
+from assistant.domain import sentence_id as make_id
 
 # Lexical weight = LEXICAL_BASE + LEXICAL_SPAN * (share of the corpus in the
 # question's language). Tuned on 600 SQuAD-it and 600 SQuAD-en-it dev

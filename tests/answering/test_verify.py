@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from assistant.answer import AnswerService
-from assistant.prompting import number_sources, wording
-from assistant.verify import novel_overlap, overlap, split_answer
+from assistant.answering.service import AnswerService
+from assistant.answering.prompting import number_sources, wording
+from assistant.answering.verify import novel_overlap, overlap, split_answer
 
 SEED_DOC = "d4d6082e06082f5e"
 
@@ -126,8 +126,8 @@ def test_per_sentence_citations_are_checked_against_their_own_sentence(seed, ser
 
 
 def test_the_citing_setting_picks_schema_and_system_prompt(seed_assistant):
-    from assistant.cite import SCHEMAS
-    from assistant.prompting import build_messages
+    from assistant.answering.cite import SCHEMAS
+    from assistant.answering.prompting import build_messages
 
     sources = number_sources(seed_assistant.retrieve("Chi guida la NATO?", top_k=2))
     for citing in ("per_answer", "per_sentence"):

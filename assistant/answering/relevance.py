@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answer_types import asked_type, holds_type
-from assistant.verify import VerifiedSentence
+from assistant.retrieval.answer_types import asked_type, holds_type
+from assistant.answering.verify import VerifiedSentence
 
 
 @dataclass(frozen=True)

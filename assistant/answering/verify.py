@@ -22,7 +22,7 @@ import numpy as np
 from assistant.index.embedders import embed_query
 from assistant.index.lexical import _stemmer, _stopwords, tokens
 from assistant.ingest.sentences import sentence_spans
-from assistant.prompting import NumberedSource
+from assistant.answering.prompting import NumberedSource
 
 
 @dataclass(frozen=True)

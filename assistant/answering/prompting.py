@@ -11,7 +11,7 @@ from pathlib import Path
 from llama_index.core.prompts import PromptTemplate
 
 from assistant.llms.base import Message
-from assistant.model import SentenceHit
+from assistant.domain import SentenceHit
 
 SUPPORTED = ("it", "en")
 # The system prompt for each way of citing (LLMSettings.citations).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.rewrite import QuestionRewriter, clean_reply, format_history, missing_names
+from assistant.query.rewrite import QuestionRewriter, clean_reply, format_history, missing_names
 from assistant.settings import Settings
 
 

@@ -1,4 +1,4 @@
-"""The question check of citations (assistant/relevance.py): a cited sentence
+"""The question check of citations (assistant/answering/relevance.py): a cited sentence
 that supports the answer but is not what the retriever found for the question
 is replaced by one that is, or dropped."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.relevance import Relevance, RelevancePolicy, recheck, relevance_of
-from assistant.verify import VerifiedSentence
+from assistant.answering.relevance import Relevance, RelevancePolicy, recheck, relevance_of
+from assistant.answering.verify import VerifiedSentence
 
 
 def test_relevance_signals():

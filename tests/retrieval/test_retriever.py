@@ -11,10 +11,10 @@ import pytest
 
 from assistant.core import Assistant
 from assistant.index.embedders import embed_query
-from assistant.retrieve import HybridRetriever
-from assistant.model import Answer, Dispatch, Filters
-from assistant.near_duplicates import could_resemble, newest_versions, resemblance, shingles
-from assistant.fusion import (fusion_weights, min_max, relative_fusion, windowed, with_chunk_scores, with_document_boost,
+from assistant.retrieval.retriever import HybridRetriever
+from assistant.domain import Answer, Dispatch, Filters
+from assistant.retrieval.near_duplicates import could_resemble, newest_versions, resemblance, shingles
+from assistant.retrieval.fusion import (fusion_weights, min_max, relative_fusion, windowed, with_chunk_scores, with_document_boost,
                               with_document_scores)
 from assistant.settings import RetrievalSettings
 from tests.conftest import make_settings
@@ -265,9 +265,9 @@ def test_two_agencies_with_near_identical_text_are_both_shown(helper):
 
 
 def test_an_update_is_answered_with_its_latest_value_and_cites_the_earlier(helper):
-    from assistant.answer import with_conflict
-    from assistant.cite import to_citation
-    from assistant.prompting import number_sources, wording
+    from assistant.answering.service import with_conflict
+    from assistant.answering.cite import to_citation
+    from assistant.answering.prompting import number_sources, wording
 
     question = "Quante persone sono state evacuate per l'alluvione di Valencia?"
     sources = number_sources(helper.retrieve(question, top_k=8))
@@ -289,9 +289,9 @@ def test_an_update_is_answered_with_its_latest_value_and_cites_the_earlier(helpe
 
 
 def test_agencies_that_disagree_are_both_cited_newest_first(helper):
-    from assistant.answer import with_conflict
-    from assistant.cite import to_citation
-    from assistant.prompting import number_sources, wording
+    from assistant.answering.service import with_conflict
+    from assistant.answering.cite import to_citation
+    from assistant.answering.prompting import number_sources, wording
 
     question = "Quanti autobus ha fermato lo sciopero a Torino?"
     sources = number_sources(helper.retrieve(question, top_k=6))
@@ -320,7 +320,7 @@ def test_older_version_stays_when_a_filter_excludes_the_newer(helper):
 
 
 def test_without_collapse_every_version_would_show(helper):
-    from assistant.retrieve import HybridRetriever
+    from assistant.retrieval.retriever import HybridRetriever
 
     settings = helper.settings.retrieval.model_copy(update={"duplicate_resemblance": 1.01})
     plain = HybridRetriever(helper.catalog, helper.vectors, helper.embedder, settings)
@@ -347,7 +347,7 @@ def test_explicit_dates_win_over_the_question(helper):
 
 
 def test_reference_date_from_settings_and_switch(helper):
-    from assistant.answer import AnswerService
+    from assistant.answering.service import AnswerService
 
     settings = helper.settings.model_copy(deep=True)
     settings.retrieval.reference_date = date(2025, 3, 12)
@@ -370,7 +370,7 @@ def test_relative_dates_ignored_when_no_dispatch_is_dated(tmp_path):
 
 
 def test_question_words_ask_for_dates_and_numbers():
-    from assistant.answer_types import asked_type, holds_type
+    from assistant.retrieval.answer_types import asked_type, holds_type
 
     assert asked_type("Quando aprirà la linea M4?") == asked_type("In what year did it open?") == "date"
     assert asked_type("Quanti soldati perse Napoleone?") == asked_type("How much did it cost?") == "number"

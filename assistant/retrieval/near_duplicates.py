@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from assistant.index.lexical import tokens
-from assistant.model import Dispatch, Sentence
+from assistant.domain import Dispatch, Sentence
 
 SHINGLE = 5
 

@@ -15,20 +15,20 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from typing import Any
 
-from assistant.cite import SCHEMAS, AnswerFieldStream, parse_reply, resolve, sentence_citation, to_citation
-from assistant.conflicts import Statement, find_conflict
-from assistant.dates import with_relative_dates
+from assistant.answering.cite import SCHEMAS, AnswerFieldStream, parse_reply, resolve, sentence_citation, to_citation
+from assistant.answering.conflicts import Statement, find_conflict
+from assistant.retrieval.dates import with_relative_dates
 from assistant.index.lexical import fold
 from assistant.ingest.sentences import detect_language
 from assistant.llms.base import ChatBackend, LLMError
-from assistant.model import Answer, AnswerSentence, ConflictSide, Filters, SentenceHit
-from assistant.prompting import (NumberedSource, answer_language, build_messages, fit_context, number_sources,
+from assistant.domain import Answer, AnswerSentence, ConflictSide, Filters, SentenceHit
+from assistant.answering.prompting import (NumberedSource, answer_language, build_messages, fit_context, number_sources,
                                  wording)
-from assistant.relevance import recheck, relevance_of
-from assistant.retrieve import HybridRetriever, top_dense
+from assistant.answering.relevance import recheck, relevance_of
+from assistant.retrieval.retriever import HybridRetriever, top_dense
 from assistant.settings import Settings
-from assistant.translate import QuestionTranslator, target_language
-from assistant.verify import VerifiedSentence, Verifier
+from assistant.query.translate import QuestionTranslator, target_language
+from assistant.answering.verify import VerifiedSentence, Verifier
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ ANCHORS = 3  # best-ranked sources checked for conflicting values besides the ci
 
 
 def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, anchors: int = ANCHORS) -> Answer:
-    """``answer`` with the conflict among its sources, if any (assistant/conflicts.py):
+    """``answer`` with the conflict among its sources, if any (assistant/answering/conflicts.py):
     each side cited (added to the citations when the model did not cite it),
     listed in ``conflicts`` newest first, and told in a closing sentence."""
     by_id = {s.hit.sentence.id: s.hit for s in sources}

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from assistant.cite import PER_SENTENCE_SCHEMA, AnswerFieldStream, parse_reply, resolve, strip_markers
-from assistant.model import Dispatch, Sentence, SentenceHit
-from assistant.prompting import NumberedSource
+from assistant.answering.cite import PER_SENTENCE_SCHEMA, AnswerFieldStream, parse_reply, resolve, strip_markers
+from assistant.domain import Dispatch, Sentence, SentenceHit
+from assistant.answering.prompting import NumberedSource
 
 
 def _sources(n: int) -> list[NumberedSource]:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from assistant.core import Assistant
-from assistant.rerank import CrossEncoderReranker, RerankerError, build_reranker, passage
+from assistant.retrieval.rerank import CrossEncoderReranker, RerankerError, build_reranker, passage
 from assistant.settings import RetrievalSettings
 from tests.conftest import make_settings
 
@@ -79,7 +79,7 @@ def test_configured_reranker_reorders_retrieval(tmp_path, corpus, cross_encoder_
     got = helper.retrieve(question, top_k=3)
     assert len(got) == 3
     # the same as reranking the 8 fused candidates by hand
-    from assistant.retrieve import HybridRetriever
+    from assistant.retrieval.retriever import HybridRetriever
 
     plain = HybridRetriever(helper.catalog, helper.vectors, helper.embedder,
                             settings.retrieval.model_copy(update={"reranker_model": None}))
@@ -103,7 +103,7 @@ def test_uncached_hub_id_offline_is_a_clear_error(monkeypatch):
 
 
 def _hit():
-    from assistant.model import Dispatch, Sentence, SentenceHit
+    from assistant.domain import Dispatch, Sentence, SentenceHit
 
     sentence = Sentence(id="x-s000", doc_id="x", index=0, text="Una frase.", char_start=0, char_end=10)
     return SentenceHit(sentence=sentence, dispatch=Dispatch(id="x", body="Una frase."), score=1.0)

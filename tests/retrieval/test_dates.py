@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from assistant.dates import relative_date_filter, with_relative_dates
-from assistant.model import Filters
+from assistant.retrieval.dates import relative_date_filter, with_relative_dates
+from assistant.domain import Filters
 
 REF = date(2025, 3, 12)  # a Wednesday
 D = date
