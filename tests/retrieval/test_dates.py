@@ -1,11 +1,16 @@
-"""Relative dates in questions, in Italian and English, against a fixed reference day."""
+"""Relative dates in questions, in Italian and English, against a fixed reference day;
+then on the ask path over the small corpus (which stops before the model)."""
 
 from datetime import date
 
 import pytest
 
-from assistant.retrieval.dates import relative_date_filter, with_relative_dates
+from assistant.core import Assistant
 from assistant.domain import Filters
+from assistant.retrieval.dates import relative_date_filter, with_relative_dates
+from assistant.settings import RetrievalSettings
+from tests.conftest import make_settings
+from tests.retrieval.conftest import RECORDS, write_jsonl
 
 REF = date(2025, 3, 12)  # a Wednesday
 D = date
@@ -95,3 +100,44 @@ def test_explicit_dates_win_and_other_filters_are_kept():
     assert merged == Filters(since=D(2025, 3, 11), until=D(2025, 3, 11), sources=["ANSA"], languages=["it"])
     unchanged = Filters(languages=["en"])
     assert with_relative_dates("Who is NATO's chief?", "en", unchanged, REF) == (unchanged, None)
+
+
+# --- on the ask path (stops before the model) --------------------------------------------
+def test_relative_date_becomes_the_filter_and_is_reported(helper):
+    answer = helper.ask("Cosa è successo al porto ieri?", reference_date=date(2025, 3, 12))
+    assert answer.date_phrase == "ieri"
+    assert (answer.filters.since, answer.filters.until) == (date(2025, 3, 11), date(2025, 3, 11))
+    retrieved = helper.catalog.sentences(r["sentence_id"] for r in answer.retrieved)
+    assert retrieved and {s.doc_id for s in retrieved.values()} == {"port"}
+    assert answer.abstained and answer.backend == ""  # no model call in this test
+
+
+def test_explicit_dates_win_over_the_question(helper):
+    explicit = Filters(since=date(2025, 2, 1), until=date(2025, 2, 28))
+    answer = helper.ask("What happened last week?", filters=explicit, reference_date=date(2025, 3, 12))
+    assert answer.date_phrase is None and answer.filters == explicit
+    retrieved = helper.catalog.sentences(r["sentence_id"] for r in answer.retrieved)
+    assert {s.doc_id for s in retrieved.values()} == {"grano"}
+
+
+def test_reference_date_from_settings_and_switch(helper):
+    from assistant.answering.service import AnswerService
+
+    settings = helper.settings.model_copy(deep=True)
+    settings.retrieval.reference_date = date(2025, 3, 12)
+    service = AnswerService(settings, helper.retriever, llm_provider=None)
+    answer = service.ask("What happened in February?")
+    assert (answer.filters.since, answer.filters.until, answer.date_phrase) == (
+        date(2025, 2, 1), date(2025, 2, 28), "in February")
+    settings.retrieval.relative_dates = False
+    assert service.ask("What happened in February?").filters == Filters()
+
+
+def test_relative_dates_ignored_when_no_dispatch_is_dated(tmp_path):
+    path = tmp_path / "undated.jsonl"
+    write_jsonl(path, [RECORDS[-1]])
+    undated = Assistant(make_settings(tmp_path / "home", retrieval=RetrievalSettings(min_top_cosine={"default": 1.01})))
+    undated.ingest([path], progress=False)
+    answer = undated.ask("Cosa ha deciso la BCE ieri sui tassi?", reference_date=date(2025, 3, 12))
+    assert answer.date_phrase is None and answer.filters == Filters()
+    assert answer.retrieved  # the undated dispatch is still found
