@@ -22,11 +22,10 @@ from assistant.llms import ChatBackend, build_llm
 from assistant.llms.factory import resolve_backend
 from assistant.llms.base import LLMError, Message
 from assistant.domain import Answer, Dispatch, Filters, SentenceHit, Sentence
-from assistant.answering.prompting import answer_language
-from assistant.ingest.sentences import detect_language
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.query.rewrite import QuestionRewriter
 from assistant.settings import Settings
+from assistant.text.language import question_language
 from assistant.query.translate import QuestionTranslator
 from assistant.answering.verify import Verifier
 
@@ -129,12 +128,12 @@ class Assistant:
     def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> list[SentenceHit]:
         """The best source sentences for a question (searched in translation too
         when its language is a minority in the corpus, see translate_questions)."""
-        return self.answers.find(question, answer_language(detect_language(question)), top_k, filters)[0]
+        return self.answers.find(question, question_language(question), top_k, filters)[0]
 
     def relevance_decline(self, question: str, hits: list[SentenceHit]) -> str | None:
         """Why :meth:`ask` would decline ``question`` over these hits before
         asking the model (nothing found, or nothing relevant enough), or None."""
-        return self.answers.decline_before_model(hits, answer_language(detect_language(question)))
+        return self.answers.decline_before_model(hits, question_language(question))
 
     def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None,
             history: list[Message] | None = None, reference_date: date | None = None) -> Answer:

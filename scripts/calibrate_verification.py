@@ -29,7 +29,8 @@ from assistant.answering.cite import strip_markers
 from assistant.core import Assistant
 from assistant.evaluate.metrics import citation_correct
 from assistant.evaluate.runner import read_results
-from assistant.answering.prompting import NumberedSource, answer_language
+from assistant.answering.prompting import NumberedSource
+from assistant.text.language import answer_language
 from assistant.domain import SentenceHit
 from assistant.settings import Settings
 from assistant.answering.verify import Verifier, split_answer

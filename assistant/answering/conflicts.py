@@ -25,9 +25,9 @@ from datetime import date
 from difflib import SequenceMatcher
 
 from assistant.retrieval.answer_types import asked_type, holds_type
-from assistant.index.lexical import fold
 from assistant.domain import Dispatch, Sentence
 from assistant.retrieval.near_duplicates import same_sender
+from assistant.text.words import fold
 
 MIN_SHARED = 0.7  # share of words two statements have in common (2 x matched / total)
 MAX_DIFFERENCES = 2  # differing spans between two statements of one fact

@@ -13,7 +13,6 @@ from llama_index.core.prompts import PromptTemplate
 from assistant.llms.base import Message
 from assistant.domain import SentenceHit
 
-SUPPORTED = ("it", "en")
 # The system prompt for each way of citing (LLMSettings.citations).
 SYSTEM_PROMPTS = {"per_answer": "system.txt", "per_sentence": "system_per_sentence.txt"}
 STYLES_FILE = "styles.toml"  # the answer styles' rules (LLMSettings.answer_style)
@@ -42,12 +41,6 @@ def wording(prompts_dir: Path, language: str) -> dict[str, str]:
     """The per-language phrases (decline message, not-found token, ...)."""
     words = _load(str(prompts_dir))[2]
     return words.get(language) or words["en"]
-
-
-def answer_language(language: str) -> str:
-    """Answers are written in Italian or English: the question's language when
-    it is one of them, else English."""
-    return language if language in SUPPORTED else "en"
 
 
 def number_sources(hits: list[SentenceHit]) -> list[NumberedSource]:

@@ -18,15 +18,14 @@ from typing import Any
 from assistant.answering.cite import SCHEMAS, AnswerFieldStream, parse_reply, resolve, sentence_citation, to_citation
 from assistant.answering.conflicts import Statement, find_conflict
 from assistant.retrieval.dates import with_relative_dates
-from assistant.index.lexical import fold
-from assistant.ingest.sentences import detect_language
 from assistant.llms.base import ChatBackend, LLMError
 from assistant.domain import Answer, AnswerSentence, ConflictSide, Filters, SentenceHit
-from assistant.answering.prompting import (NumberedSource, answer_language, build_messages, fit_context, number_sources,
-                                 wording)
+from assistant.answering.prompting import NumberedSource, build_messages, fit_context, number_sources, wording
 from assistant.answering.relevance import recheck, relevance_of
 from assistant.retrieval.retriever import HybridRetriever, top_dense
 from assistant.settings import Settings
+from assistant.text.language import question_language
+from assistant.text.words import fold
 from assistant.query.translate import QuestionTranslator, target_language
 from assistant.answering.verify import VerifiedSentence, Verifier
 
@@ -108,7 +107,7 @@ class AnswerService:
         filters = filters or Filters()
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        language = answer_language(detect_language(question))
+        language = question_language(question)
         words = wording(self.settings.prompts_dir, language)
         date_phrase = None
         if self.settings.retrieval.relative_dates and self.retriever.catalog.has_dated_dispatches():

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.index.embedders import embed_query
-from assistant.index.lexical import _stemmer, _stopwords, tokens
-from assistant.ingest.sentences import sentence_spans
 from assistant.answering.prompting import NumberedSource
+from assistant.text.sentences import sentence_spans
+from assistant.text.words import stemmer, stopwords, tokens
 
 
 @dataclass(frozen=True)
@@ -65,17 +65,17 @@ def split_answer(text: str, language: str) -> list[str]:
 
 
 def _content_words(text: str) -> list[str]:
-    return [t for t in tokens(text) if t not in _stopwords() and (len(t) > 1 or t.isdigit())]
+    return [t for t in tokens(text) if t not in stopwords() and (len(t) > 1 or t.isdigit())]
 
 
 def content_stems(text: str) -> set[str]:
     """Content words of a text as Italian and English stems (stopwords and 1-letter tokens dropped)."""
     words = _content_words(text)
-    return set(_stemmer("it").stemWords(words)) | {f"en:{s}" for s in _stemmer("en").stemWords(words)}
+    return set(stemmer("it").stemWords(words)) | {f"en:{s}" for s in stemmer("en").stemWords(words)}
 
 
 def _stem_pairs(words: list[str]) -> list[tuple[str, str]]:
-    return list(zip(_stemmer("it").stemWords(words), (f"en:{s}" for s in _stemmer("en").stemWords(words))))
+    return list(zip(stemmer("it").stemWords(words), (f"en:{s}" for s in stemmer("en").stemWords(words))))
 
 
 def _share_in(pairs: list[tuple[str, str]], have: set[str]) -> float:

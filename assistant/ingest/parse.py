@@ -9,8 +9,9 @@ from datetime import date, datetime
 
 from assistant.ingest.dateline import parse_date_words, parse_dateline
 from assistant.ingest.readers import RawRecord, ReadError
-from assistant.ingest.sentences import detect_language, group_chunks, split_sentences
+from assistant.ingest.sentences import group_chunks, split_sentences
 from assistant.domain import Dispatch, ParsedDispatch
+from assistant.text.language import detect_language
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _LANG = re.compile(r"[A-Za-z]{2,3}")

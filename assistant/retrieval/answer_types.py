@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import re
 
+from assistant.text.months import MONTHS
+
 _ASKS = [
     ("date", re.compile(r"\b(quando|in che anno|in quale anno|che anno|in che data|when|what year|which year|"
                         r"in what year|what date)\b", re.I)),
     ("number", re.compile(r"\b(quant[aoie]|how many|how much|what percentage|che percentuale|quale percentuale)\b",
                           re.I)),
 ]
-_MONTHS = ("gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre|"
-           "january|february|march|april|may|june|july|august|september|october|november|december|"
+_MONTHS = ("|".join(MONTHS["it"] + MONTHS["en"]) + "|"
            "lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|ieri|oggi|domani|"
            "monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow")
 _HAS = {

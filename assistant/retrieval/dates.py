@@ -10,17 +10,12 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from assistant.index.lexical import fold
 from assistant.domain import Filters
+from assistant.text.months import MONTHS
+from assistant.text.words import fold
 
 DateRange = tuple[date, date, str]  # since, until (inclusive), the phrase that was matched
 
-MONTHS = {
-    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
-           "ottobre", "novembre", "dicembre"],
-    "en": ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december"],
-}
 _NUMBERS = {
     "un": 1, "uno": 1, "una": 1, "due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7, "otto": 8,
     "nove": 9, "dieci": 10, "quindici": 15, "venti": 20, "trenta": 30,

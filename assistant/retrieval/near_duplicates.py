@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from assistant.index.lexical import tokens
 from assistant.domain import Dispatch, Sentence
+from assistant.text.words import tokens
 
 SHINGLE = 5
 

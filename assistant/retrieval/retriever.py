@@ -13,7 +13,7 @@ from assistant.retrieval.fusion import (TRANSLATION_DENSE, fusion_weights, mixed
                               with_chunk_scores, with_document_boost, with_document_scores)
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query, unit
-from assistant.index.lexical import expression_of, query_terms, tokens
+from assistant.index.lexical import expression_of, query_terms
 from assistant.index.vectors import ChromaSentences
 from assistant.domain import Dispatch, EarlierVersion, Filters, Sentence, SentenceHit
 from assistant.retrieval.near_duplicates import counterpart, newest_versions
@@ -21,6 +21,7 @@ from assistant.retrieval.rerank import build_reranker
 
 TWIN_SHARE = 0.5  # shared words (Jaccard) from which an older version's sentence stood in a newer one's place
 from assistant.settings import RetrievalSettings
+from assistant.text.words import tokens
 
 
 class HybridRetriever:

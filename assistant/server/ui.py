@@ -11,11 +11,11 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.ingest.sentences import detect_language
 from assistant.domain import Filters
-from assistant.answering.prompting import answer_language, wording
+from assistant.answering.prompting import wording
 from assistant.server.context import UPLOAD_SUFFIXES, FileResult, ServerContext
 from assistant.server.gate import Busy
+from assistant.text.language import question_language
 from assistant.server.render import (answer_markdown, citation_choice, citations_html, dispatch_html,
                                      rewrite_markdown)
 
@@ -61,7 +61,7 @@ class ChatUI:
             yield chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), conversation, gr.skip(), ""
             return
         chat = [*chat, {"role": "user", "content": escape(question)}, {"role": "assistant", "content": "…"}]
-        language = answer_language(detect_language(question))
+        language = question_language(question)
         state: dict[str, Any] = {"rewrite": "", "text": "", "citations": [], "model": gr.skip()}
 
         def view(body: str | None = None):

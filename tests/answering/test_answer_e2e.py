@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.ingest.sentences import detect_language
+from assistant.text.language import detect_language
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.answering.service import AnswerService
 from assistant.retrieval.fusion import TRANSLATION_LEXICAL_TRUST, fusion_weights, mixed
-from assistant.ingest.sentences import detect_language
+from assistant.text.language import detect_language
 from assistant.llms.base import LLMError
 from assistant.settings import RetrievalSettings, Settings
 from assistant.query.translate import QuestionTranslator, target_language
