@@ -13,7 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from assistant.answering.service import AnswerService, Event
+from assistant.answering.events import Event, Final, Rewrite, final_answer
+from assistant.answering.service import AnswerService
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import build_embedder, embedder_id
 from assistant.index.vectors import ChromaSentences
@@ -139,29 +140,24 @@ class Assistant:
             history: list[Message] | None = None, reference_date: date | None = None) -> Answer:
         """A cited answer, or a declared abstention. With ``history`` (earlier
         user/assistant messages) the question is first rewritten to stand alone."""
-        final = None
-        for event in self.ask_events(question, filters, top_k, history, reference_date):
-            if event["event"] == "final":
-                final = event["answer"]
-        assert final is not None
-        return final
+        return final_answer(self.ask_events(question, filters, top_k, history, reference_date))
 
     def ask_events(self, question: str, filters: Filters | None = None, top_k: int | None = None,
                    history: list[Message] | None = None, reference_date: date | None = None,
                    model_turn: Callable[[], AbstractContextManager] = nullcontext) -> Iterator[Event]:
         """The same answer as a stream of events (see AnswerService.ask_events),
-        preceded by ``{"event": "rewrite", "question": ...}`` when a follow-up was rewritten.
+        preceded by a ``Rewrite`` event when a follow-up was rewritten.
         Model calls run inside ``model_turn()``; retrieval and questions declined
         before the model do not."""
         if not question.strip():
             raise ValueError("The question is empty")
         standalone = self.rewriter.rewrite(question, history, model_turn) if history else None
         if standalone:
-            yield {"event": "rewrite", "question": standalone}
+            yield Rewrite(standalone)
         for event in self.answers.ask_events(standalone or question, filters, top_k, reference_date, model_turn):
-            if event["event"] == "final" and standalone:
-                event["answer"].question = question.strip()
-                event["answer"].standalone_question = standalone
+            if isinstance(event, Final) and standalone:
+                event.answer.question = question.strip()
+                event.answer.standalone_question = standalone
             yield event
 
     def dispatch(self, doc_id: str) -> tuple[Dispatch, list[Sentence]] | None:

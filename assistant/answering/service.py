@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date
-from typing import Any
 
+from assistant.answering.events import Citations, Delta, Event, Final, final_answer
 from assistant.answering.cite import SCHEMAS, AnswerFieldStream, parse_reply, resolve, sentence_citation, to_citation
 from assistant.answering.conflicts import Statement, find_conflict
 from assistant.retrieval.dates import with_relative_dates
@@ -31,7 +31,6 @@ from assistant.answering.verify import VerifiedSentence, Verifier
 
 log = logging.getLogger(__name__)
 
-Event = dict[str, Any]
 SOURCES_ONLY = 3  # source sentences shown when the model cannot answer
 
 
@@ -85,12 +84,7 @@ class AnswerService:
     def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None,
             reference_date: date | None = None) -> Answer:
         """Answer a question (blocking)."""
-        final = None
-        for event in self.ask_events(question, filters, top_k, reference_date):
-            if event["event"] == "final":
-                final = event["answer"]
-        assert final is not None
-        return final
+        return final_answer(self.ask_events(question, filters, top_k, reference_date))
 
     def ask_events(self, question: str, filters: Filters | None = None, top_k: int | None = None,
                    reference_date: date | None = None,
@@ -122,8 +116,8 @@ class AnswerService:
         reason = self.decline_before_model(hits, language)
         if reason:
             timings["total"] = time.perf_counter() - started
-            yield {"event": "final", "answer": Answer(answer=words["decline"], abstained=True,
-                                                      abstain_reason=reason, timings=timings, **base)}
+            yield Final(Answer(answer=words["decline"], abstained=True, abstain_reason=reason, timings=timings,
+                               **base))
             return
 
         t = time.perf_counter()
@@ -153,10 +147,9 @@ class AnswerService:
                     if cited != shown:  # sources as soon as the model names them, checked at the end
                         shown = cited
                         provisional, _ = resolve(cited, sources)
-                        yield {"event": "citations", "provisional": True,
-                               "citations": [c.model_dump(mode="json") for c in provisional]}
+                        yield Citations(True, [c.model_dump(mode="json") for c in provisional])
                     if delta:
-                        yield {"event": "delta", "text": delta}
+                        yield Delta(delta)
         except LLMError as exc:
             timings["total"] = time.perf_counter() - started
             fallback = Answer(answer=words["sources_only"], abstained=True, abstain_reason="model_unavailable",
@@ -171,9 +164,8 @@ class AnswerService:
         timings["total"] = time.perf_counter() - started
         answer.timings = timings
         if answer.citations:
-            yield {"event": "citations", "provisional": False,
-                   "citations": [c.model_dump(mode="json") for c in answer.citations]}
-        yield {"event": "final", "answer": answer}
+            yield Citations(False, [c.model_dump(mode="json") for c in answer.citations])
+        yield Final(answer)
 
     def decline_before_model(self, hits: list[SentenceHit], language: str) -> str | None:
         """Why no model is asked ("no_sources", "low_relevance": the best dense

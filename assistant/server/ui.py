@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.answering.events import Citations, Delta, Error, Final, Rewrite
 from assistant.domain import Filters
 from assistant.answering.prompting import wording
 from assistant.server.context import UPLOAD_SUFFIXES, FileResult, ServerContext
@@ -82,19 +83,18 @@ class ChatUI:
         yield view()
         history = [dict(m) for m in conversation]
         for event in self.ctx.events(ticket, question, filters, None, history):
-            kind = event["event"]
-            if kind == "rewrite":
-                state["rewrite"] = rewrite_markdown(event["question"], REWRITE_LABEL.get(language, "Rewritten"))
-            elif kind == "delta":
-                state["text"] += event["text"]
-            elif kind == "citations":
-                state["citations"] = event["citations"]
-            elif kind == "error":
-                state["citations"] = (event.get("fallback") or {}).get("citations", [])
-                yield view("\n\n".join(x for x in (state["rewrite"], f"⚠️ {escape(event['message'])}") if x))
+            if isinstance(event, Rewrite):
+                state["rewrite"] = rewrite_markdown(event.question, REWRITE_LABEL.get(language, "Rewritten"))
+            elif isinstance(event, Delta):
+                state["text"] += event.text
+            elif isinstance(event, Citations):
+                state["citations"] = event.citations
+            elif isinstance(event, Error):
+                state["citations"] = (event.fallback or {}).get("citations", [])
+                yield view("\n\n".join(x for x in (state["rewrite"], f"⚠️ {escape(event.message)}") if x))
                 return
-            elif kind == "final":
-                answer = event["answer"]
+            elif isinstance(event, Final):
+                answer = event.answer
                 words = wording(self.prompts_dir, answer.language)
                 state["citations"] = [c.model_dump(mode="json") for c in answer.citations]
                 state["model"] = self.answer_line(answer)

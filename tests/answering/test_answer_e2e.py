@@ -6,6 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from assistant.answering.events import Citations, Delta, Final
 from assistant.text.language import detect_language
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
@@ -50,30 +51,30 @@ def test_unanswerable_question_is_declined(seed_assistant, question):
 def test_streamed_answer_equals_blocking_answer(seed_assistant):
     question = "Quando verranno dispiegate le forze armate occidentali in Ucraina?"
     events = list(seed_assistant.ask_events(question))
-    final = events[-1]["answer"]
-    deltas = "".join(e["text"] for e in events if e["event"] == "delta")
-    assert events[-1]["event"] == "final" and deltas
+    final = events[-1].answer
+    deltas = "".join(e.text for e in events if isinstance(e, Delta))
+    assert isinstance(events[-1], Final) and deltas
     blocking = seed_assistant.ask(question)
     assert final.answer == blocking.answer
     assert [c.sentence_id for c in final.citations] == [c.sentence_id for c in blocking.citations]
     # the model's sources are shown as soon as it names them, before verification ends the stream
-    early = [e for e in events if e["event"] == "citations" and e["provisional"]]
+    early = [e for e in events if isinstance(e, Citations) and e.provisional]
     assert early and events.index(early[0]) < len(events) - 1
     given = {h["sentence_id"] for h in final.retrieved}
-    assert all(c["sentence_id"] in given for e in early for c in e["citations"])
-    last = [e for e in events if e["event"] == "citations"][-1]
+    assert all(c["sentence_id"] in given for e in early for c in e.citations)
+    last = [e for e in events if isinstance(e, Citations)][-1]
     if final.citations:
-        assert not last["provisional"]
-        assert [c["sentence_id"] for c in last["citations"]] == [c.sentence_id for c in final.citations]
+        assert not last.provisional
+        assert [c["sentence_id"] for c in last.citations] == [c.sentence_id for c in final.citations]
 
 
 def test_per_sentence_citations_stream_and_cite_the_peace_sentence(seed_assistant, monkeypatch):
     monkeypatch.setattr(seed_assistant.settings.llm, "citations", "per_sentence")
     events = list(seed_assistant.ask_events("Quando verranno dispiegate le forze armate occidentali in Ucraina?"))
-    final = events[-1]["answer"]
-    assert events[-1]["event"] == "final" and not final.abstained
+    final = events[-1].answer
+    assert isinstance(events[-1], Final) and not final.abstained
     assert _cites_peace_sentence(final)
-    streamed = "".join(e["text"] for e in events if e["event"] == "delta")
+    streamed = "".join(e.text for e in events if isinstance(e, Delta))
     assert final.sentences and all(s.text in streamed for s in final.sentences)
     given = {r["sentence_id"] for r in final.retrieved}
     assert all(c.sentence_id in given for c in final.citations)

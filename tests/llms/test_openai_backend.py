@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answering.events import Delta, Final
 from assistant.llms.base import LLMError
 from assistant.llms.openai_backend import OpenAIBackend
 from assistant.settings import LLMSettings
@@ -59,10 +60,10 @@ def test_seed_question_through_the_assistant_streams_a_cited_answer(llama_server
     helper = Assistant(openai_settings(tmp_path / "home", llama_server))
     assert helper.ingest([CORPUS], progress=False).ok
     events = list(helper.ask_events(SEED_QUESTION))
-    deltas = [e for e in events if e["event"] == "delta"]
+    deltas = [e for e in events if isinstance(e, Delta)]
     final = events[-1]
-    assert final["event"] == "final"
-    answer = final["answer"]
+    assert isinstance(final, Final)
+    answer = final.answer
     assert len(deltas) >= 3, "the answer should arrive in pieces"
     assert "openai-compatible" in answer.backend
     assert not answer.abstained, answer.public()

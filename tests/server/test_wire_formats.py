@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answering.events import Citations, Delta, Error, Event, Final, Rewrite
 from assistant.domain import Answer, AnswerSentence, Citation, ConflictSide
-from assistant.server.openai_compat import _stream
+from assistant.server.openai_compat import completion_stream
 from assistant.server.sse import answer_stream
 
 WIRE = Path(__file__).parent / "wire"
@@ -34,19 +35,15 @@ def _answer(conflict: bool = False) -> Answer:
     return answer
 
 
-def _events(kind: str) -> list:
+def _events(kind: str) -> list[Event]:
     cited = [CITATION.model_dump(mode="json")]
     if kind == "answer":
-        return [{"event": "rewrite", "question": "Quando aprirà la linea M4 a Milano?"},
-                {"event": "citations", "provisional": True, "citations": cited},
-                {"event": "delta", "text": "Il 12 "}, {"event": "delta", "text": "ottobre [1]."},
-                {"event": "citations", "provisional": False, "citations": cited},
-                {"event": "final", "answer": _answer(conflict=True)}]
+        return [Rewrite("Quando aprirà la linea M4 a Milano?"), Citations(True, cited),
+                Delta("Il 12 "), Delta("ottobre [1]."), Citations(False, cited), Final(_answer(conflict=True))]
     if kind == "declined":
-        return [{"event": "final", "answer": _answer()}]
-    return [{"event": "error", "status": 503, "message": "The queue is full", "retry_after": 5},
-            {"event": "error", "status": 503, "message": "The language model is unavailable: down",
-             "fallback": {"citations": cited}}]
+        return [Final(_answer())]
+    return [Error(503, "The queue is full", retry_after=5),
+            Error(503, "The language model is unavailable: down", fallback={"citations": cited})]
 
 
 @pytest.mark.parametrize("kind", ["answer", "declined", "error"])
@@ -57,5 +54,5 @@ def test_sse_stream_bytes(kind):
 
 @pytest.mark.parametrize("kind", ["answer", "declined", "error"])
 def test_openai_stream_bytes(kind):
-    text = "".join(_stream(_events(kind), "chatcmpl-1", 1700000000, "dispatch-assistant"))
+    text = "".join(completion_stream(_events(kind), "chatcmpl-1", 1700000000, "dispatch-assistant"))
     assert text.encode() == (WIRE / f"openai_{kind}.txt").read_bytes()
