@@ -171,7 +171,7 @@ class Assistant:
         stats = self.catalog.stats()
         backends: dict[str, Any] = {
             "embedder": self.settings.embedder.model,
-            "vector_store": "embedded" if self.settings.index.chroma == "embedded" else self.settings.index.chroma,
+            "vector_store": self.settings.index.chroma,
             "llm_setting": self.settings.llm.backend,
         }
         if check_backends:

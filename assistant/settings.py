@@ -203,7 +203,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config = _config_file()
+        config = _config_file(getattr(init_settings, "init_kwargs", {}).get("home"))
         if config is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
         return tuple(sources)
@@ -215,12 +215,14 @@ class Settings(BaseSettings):
         return self.home
 
 
-def _config_file() -> Path | None:
+def _config_file(home: str | Path | None = None) -> Path | None:
+    """ASSISTANT_CONFIG, else config.toml in the home folder (``home`` as given
+    to ``Settings``, else ASSISTANT_HOME, else ./.assistant) when it exists."""
     explicit = os.environ.get("ASSISTANT_CONFIG")
     if explicit:
         path = Path(explicit)
         if not path.is_file():
             raise FileNotFoundError(f"ASSISTANT_CONFIG points to {path}, which does not exist")
         return path
-    default = Path(os.environ.get("ASSISTANT_HOME", "./.assistant")) / "config.toml"
+    default = Path(home or os.environ.get("ASSISTANT_HOME", "./.assistant")) / "config.toml"
     return default if default.is_file() else None

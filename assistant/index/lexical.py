@@ -4,7 +4,11 @@ index changes in the same transactions as the sentences it indexes."""
 
 from __future__ import annotations
 
-from assistant.text.words import stemmer, stopwords, tokens
+from collections.abc import Iterable
+
+from assistant.text.words import STEMMER_NAMES, stemmer, stopwords, tokens
+
+QUERY_LANGUAGES = ("it", "en")  # a question's words are always stemmed as both
 
 
 def index_terms(text: str, language: str) -> str:
@@ -13,7 +17,15 @@ def index_terms(text: str, language: str) -> str:
     return " ".join(stems)
 
 
-def query_terms(text: str, languages: tuple[str, ...] = ("it", "en")) -> set[str]:
+def stem_languages(corpus_languages: Iterable[str]) -> tuple[str, ...]:
+    """The languages a question's words are stemmed in: Italian, English and
+    every other language of the corpus that dispatches are stemmed in
+    (``index_terms``), so that a French dispatch's stems can match."""
+    extra = sorted({lang for lang in corpus_languages if lang in STEMMER_NAMES} - set(QUERY_LANGUAGES))
+    return (*QUERY_LANGUAGES, *extra)
+
+
+def query_terms(text: str, languages: tuple[str, ...] = QUERY_LANGUAGES) -> set[str]:
     """The question's content words, stemmed for every indexed language
     (names and numbers match whatever the language)."""
     words = [t for t in tokens(text) if t not in stopwords() and len(t) > 1]
@@ -27,8 +39,3 @@ def query_terms(text: str, languages: tuple[str, ...] = ("it", "en")) -> set[str
 def expression_of(terms: set[str]) -> str | None:
     """An FTS5 OR-query of ``terms`` (None without terms)."""
     return " OR ".join(f'"{t}"' for t in sorted(terms)) if terms else None
-
-
-def query_expression(text: str, languages: tuple[str, ...] = ("it", "en")) -> str | None:
-    """An FTS5 OR-query of the question's content words (see ``query_terms``)."""
-    return expression_of(query_terms(text, languages))

@@ -140,9 +140,6 @@ class ChromaSentences:
         matrix = np.asarray(got["embeddings"], dtype=np.float32)
         return dict(zip(got["ids"], (matrix @ vector).tolist()))
 
-    def ids_of(self, doc_ids: list[str]) -> list[str]:
-        return self._collection.get(where={"doc_id": {"$in": doc_ids}}, include=[])["ids"] if doc_ids else []
-
     def count(self) -> int:
         return self._collection.count()
 

@@ -13,7 +13,7 @@ from assistant.retrieval.fusion import (TRANSLATION_DENSE, fusion_weights, mixed
                               with_chunk_scores, with_document_boost, with_document_scores)
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query, unit
-from assistant.index.lexical import expression_of, query_terms
+from assistant.index.lexical import expression_of, query_terms, stem_languages
 from assistant.index.vectors import ChromaSentences
 from assistant.domain import Dispatch, EarlierVersion, Filters, Sentence, SentenceHit
 from assistant.retrieval.near_duplicates import counterpart, newest_versions
@@ -47,11 +47,12 @@ class HybridRetriever:
         passing = lambda doc_ids: self.catalog.passing(doc_ids, filters)  # noqa: E731
         dense = self.vectors.query(query_vec, n, filters, share, passing=passing)
         lexical_text, lexical_language = translation or (question, language)
-        terms = query_terms(lexical_text)
+        corpus_languages = Counter(self.catalog.language_counts())
+        terms = query_terms(lexical_text, stem_languages(corpus_languages))
         if self.settings.lexical_max_term_share < 1:
             terms = (terms - self.catalog.frequent_terms(terms, self.settings.lexical_max_term_share)) or terms
         expression = expression_of(terms)
-        weights = fusion_weights(lexical_language, Counter(self.catalog.language_counts()),
+        weights = fusion_weights(lexical_language, corpus_languages,
                                  translated=translation is not None)
         lexical = self.catalog.lexical_search(expression, n, filters, share) if expression else []
         documents = (self.catalog.lexical_document_search(expression, n, filters, share)

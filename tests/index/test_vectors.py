@@ -9,6 +9,7 @@ from assistant.index import vectors as vectors_module
 from assistant.index.vectors import ChromaSentences
 from assistant.domain import Dispatch, Sentence
 from assistant.settings import IndexSettings
+from tests.support.index_probes import vector_ids
 
 
 def _dispatch(doc: str, n: int) -> tuple[Dispatch, list[Sentence]]:
@@ -26,7 +27,7 @@ def test_one_upsert_writes_every_dispatch_in_slices(tmp_path, monkeypatch):
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     store.upsert(batch, vecs)
     assert store.count() == 7
-    assert sorted(store.ids_of(["a", "b", "c"])) == sorted(s.id for _, ss in batch for s in ss)
+    assert sorted(vector_ids(store, ["a", "b", "c"])) == sorted(s.id for _, ss in batch for s in ss)
     # row i of the matrix belongs to the i-th sentence of the batch
     assert store.similarities(vecs[4], ["b-s000"])["b-s000"] > 0.999
     store.upsert(batch, vecs)  # idempotent
