@@ -51,6 +51,7 @@ def test_split_answer_and_overlap():
     assert novel_overlap("Il segretario della NATO.", source, "Chi è il segretario della NATO?") is None
 
 
+@pytest.mark.slow
 def test_supporting_source_passes_and_unrelated_one_does_not(seed):
     helper, sources, by_index = seed
     verifier = helper.verifier
@@ -61,6 +62,7 @@ def test_supporting_source_passes_and_unrelated_one_does_not(seed):
     assert scores[by_index[1]].cosine > scores[by_index[8]].cosine
 
 
+@pytest.mark.slow
 def test_wrong_citation_is_rejected_and_the_supporting_sentence_aligned(seed, service):
     _, sources, by_index = seed
     answer = _finish(service, {"citations": [by_index[8]], "answer": "Il Segretario generale della NATO è Mark Rutte."},
@@ -72,6 +74,7 @@ def test_wrong_citation_is_rejected_and_the_supporting_sentence_aligned(seed, se
     assert answer.answer.endswith("Mark Rutte [1].") and answer.unsupported == []
 
 
+@pytest.mark.slow
 def test_each_sentence_gets_its_own_markers_numbered_by_first_use(seed, service):
     _, sources, by_index = seed
     raw = {"citations": [by_index[8], by_index[1]],
@@ -85,6 +88,7 @@ def test_each_sentence_gets_its_own_markers_numbered_by_first_use(seed, service)
     assert "NATO [1]." in answer.answer and "straniero [2]." in answer.answer
 
 
+@pytest.mark.slow
 def test_unsupported_sentence_is_flagged_not_cited(seed, service):
     _, sources, by_index = seed
     raw = {"citations": [by_index[1]],
@@ -96,6 +100,7 @@ def test_unsupported_sentence_is_flagged_not_cited(seed, service):
     assert len(answer.citations) == 1 and answer.answer.endswith("Il prezzo del petrolio è salito ieri.")
 
 
+@pytest.mark.slow
 def test_nothing_supported_means_a_decline(seed, service):
     _, sources, by_index = seed
     answer = _finish(service, {"citations": [by_index[1]], "answer": "Il campionato è stato vinto dal Napoli."},
@@ -104,6 +109,7 @@ def test_nothing_supported_means_a_decline(seed, service):
     assert answer.answer == wording(service.settings.prompts_dir, "it")["decline"]
 
 
+@pytest.mark.slow
 def test_numbers_outside_the_sources_are_dropped_and_counted(seed, service):
     _, sources, by_index = seed
     answer = _finish(service, {"citations": [99, by_index[1], 0], "answer": "Mark Rutte guida la NATO."}, sources)
@@ -111,6 +117,7 @@ def test_numbers_outside_the_sources_are_dropped_and_counted(seed, service):
     assert {c.sentence_id for c in answer.citations} <= {s.hit.sentence.id for s in sources}
 
 
+@pytest.mark.slow
 def test_per_sentence_citations_are_checked_against_their_own_sentence(seed, service):
     _, sources, by_index = seed
     # the second sentence cites the NATO sentence, which supports only the first: rejected there,
@@ -125,6 +132,7 @@ def test_per_sentence_citations_are_checked_against_their_own_sentence(seed, ser
     assert [(s.citations, s.aligned) for s in answer.sentences] == [([1], []), ([2], [2])]
 
 
+@pytest.mark.slow
 def test_the_citing_setting_picks_schema_and_system_prompt(seed_assistant):
     from assistant.answering.cite import SCHEMAS
     from assistant.answering.prompting import build_messages
@@ -139,6 +147,7 @@ def test_the_citing_setting_picks_schema_and_system_prompt(seed_assistant):
                                           "per_sentence")[0]["content"]
 
 
+@pytest.mark.slow
 def test_a_short_answer_in_another_language_is_checked_with_its_question(seed):
     helper, sources, by_index = seed
     verifier = helper.verifier

@@ -17,6 +17,7 @@ def test_question_words_ask_for_dates_and_numbers():
     assert not holds_type("The harbour master spoke.", "number")
 
 
+@pytest.mark.slow
 def test_sentences_holding_what_the_question_asks_for_gain_the_boost(helper, monkeypatch):
     question = "Quando si è riunito il consiglio comunale?"
     plain_settings = helper.retriever.settings.model_copy(update={"answer_type_boost": 0.0})

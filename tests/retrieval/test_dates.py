@@ -103,6 +103,7 @@ def test_explicit_dates_win_and_other_filters_are_kept():
 
 
 # --- on the ask path (stops before the model) --------------------------------------------
+@pytest.mark.slow
 def test_relative_date_becomes_the_filter_and_is_reported(helper):
     answer = helper.ask("Cosa è successo al porto ieri?", reference_date=date(2025, 3, 12))
     assert answer.date_phrase == "ieri"
@@ -112,6 +113,7 @@ def test_relative_date_becomes_the_filter_and_is_reported(helper):
     assert answer.abstained and answer.backend == ""  # no model call in this test
 
 
+@pytest.mark.slow
 def test_explicit_dates_win_over_the_question(helper):
     explicit = Filters(since=date(2025, 2, 1), until=date(2025, 2, 28))
     answer = helper.ask("What happened last week?", filters=explicit, reference_date=date(2025, 3, 12))
@@ -120,6 +122,7 @@ def test_explicit_dates_win_over_the_question(helper):
     assert {s.doc_id for s in retrieved.values()} == {"grano"}
 
 
+@pytest.mark.slow
 def test_reference_date_from_settings_and_switch(helper):
     from assistant.answering.service import AnswerService
 
@@ -133,6 +136,7 @@ def test_reference_date_from_settings_and_switch(helper):
     assert service.ask("What happened in February?").filters == Filters()
 
 
+@pytest.mark.slow
 def test_relative_dates_ignored_when_no_dispatch_is_dated(tmp_path):
     path = tmp_path / "undated.jsonl"
     write_jsonl(path, [RECORDS[-1]])

@@ -41,6 +41,7 @@ def test_size_bound_only_skips_pairs_below_the_threshold():
     assert skipped > 0  # the bound does rule pairs out
 
 
+@pytest.mark.slow
 def test_reissued_dispatch_appears_once_as_its_newest_version(helper):
     hits = helper.retrieve("Quante persone sono state evacuate per l'alluvione di Valencia?", top_k=8)
     docs = [h.sentence.doc_id for h in hits]
@@ -51,6 +52,7 @@ def test_reissued_dispatch_appears_once_as_its_newest_version(helper):
     assert any("tremila" in h.sentence.text for h in hits)  # the edited sentence, as last issued
 
 
+@pytest.mark.slow
 def test_an_updated_figure_shows_the_newest_and_keeps_the_earlier(helper):
     hits = helper.retrieve("Quante persone sono state evacuate per l'alluvione di Valencia?", top_k=8)
     evacuated = next(h for h in hits if "evacuazione" in h.sentence.text)
@@ -62,12 +64,14 @@ def test_an_updated_figure_shows_the_newest_and_keeps_the_earlier(helper):
     assert all(e.sentence.text != unchanged.sentence.text for e in unchanged.earlier)
 
 
+@pytest.mark.slow
 def test_two_agencies_with_near_identical_text_are_both_shown(helper):
     hits = helper.retrieve("Quanti autobus ha fermato lo sciopero a Torino?", top_k=6)
     assert {"strike-agi", "strike-adn"} <= {h.dispatch.id for h in hits}
     assert not any(h.earlier for h in hits if h.dispatch.id.startswith("strike"))
 
 
+@pytest.mark.slow
 def test_an_update_is_answered_with_its_latest_value_and_cites_the_earlier(helper):
     from assistant.answering.service import with_conflict
     from assistant.answering.cite import to_citation
@@ -92,6 +96,7 @@ def test_an_update_is_answered_with_its_latest_value_and_cites_the_earlier(helpe
         {"sentence_id": "flood-a-s001", "score": 0.0, "dense": None, "earlier_version": True}]
 
 
+@pytest.mark.slow
 def test_agencies_that_disagree_are_both_cited_newest_first(helper):
     from assistant.answering.service import with_conflict
     from assistant.answering.cite import to_citation
@@ -116,6 +121,7 @@ def test_agencies_that_disagree_are_both_cited_newest_first(helper):
                          wording(helper.settings.prompts_dir, "it")).conflicts == []
 
 
+@pytest.mark.slow
 def test_older_version_stays_when_a_filter_excludes_the_newer(helper):
     hits = helper.retrieve("Quante persone sono state evacuate a Valencia?",
                            Filters(until=date(2025, 3, 5)), top_k=5)
@@ -123,6 +129,7 @@ def test_older_version_stays_when_a_filter_excludes_the_newer(helper):
     assert docs[0] == "flood-a" and not {"flood-b", "flood-c"} & set(docs)
 
 
+@pytest.mark.slow
 def test_without_collapse_every_version_would_show(helper):
     from assistant.retrieval.retriever import HybridRetriever
 

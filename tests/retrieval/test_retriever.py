@@ -10,6 +10,8 @@ from assistant.domain import Filters
 from assistant.index.embedders import embed_query
 from assistant.retrieval.retriever import HybridRetriever
 
+pytestmark = pytest.mark.slow  # a real embedding model
+
 
 def test_nearest_chunks_come_with_their_sentence_spans_and_filters(helper):
     question = "Quanti centri di accoglienza ha aperto la protezione civile a Valencia?"
