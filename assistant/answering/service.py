@@ -15,7 +15,8 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 
 from assistant.answering.events import Citations, Delta, Event, Final, final_answer
-from assistant.answering.cite import SCHEMAS, AnswerFieldStream, parse_reply, resolve, sentence_citation, to_citation
+from assistant.answering.cite import SCHEMAS, parse_reply, resolve, sentence_citation, to_citation
+from assistant.answering.field_stream import AnswerFieldStream
 from assistant.answering.conflicts import Statement, find_conflict
 from assistant.retrieval.dates import with_relative_dates
 from assistant.llms.base import ChatBackend, LLMError

@@ -12,11 +12,11 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from assistant.llms.base import ChatBackend, Message
+from assistant.query.replies import clean_reply
 
 #: turns of the conversation shown to the model, and characters kept of each
 MAX_TURNS = 6
 MAX_TURN_CHARS = 600
-_PREFIX = re.compile(r"^\s*(rewritten question|standalone question|domanda riformulata|domanda|italian|italiano|english|inglese)\s*:\s*", re.I)
 _MARKERS = re.compile(r"\s*\[\d+\]")
 
 
@@ -61,13 +61,3 @@ def missing_names(question: str, rewritten: str) -> list[str]:
     words = re.findall(r"\w+", question)[1:]
     low = rewritten.lower()
     return [w for w in words if w[0].isupper() and w.lower() not in low]
-
-
-def clean_reply(reply: str, question: str) -> str | None:
-    """The first non-empty line without labels or quotes; None if it is empty
-    or implausibly long (the model answered instead of rewriting)."""
-    line = next((ln for ln in reply.strip().splitlines() if ln.strip()), "")
-    line = _PREFIX.sub("", line).strip().strip('"“”«»\'').strip()
-    if not line or len(line) > max(300, 4 * len(question)):
-        return None
-    return line

@@ -15,7 +15,7 @@ from pathlib import Path
 from assistant.retrieval.fusion import language_share
 from assistant.llms.base import ChatBackend
 from assistant.answering.prompting import wording
-from assistant.query.rewrite import clean_reply
+from assistant.query.replies import clean_reply
 
 #: translate when the question's language is below this share of the corpus
 MAX_SHARE = 0.5

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.query.rewrite import QuestionRewriter, clean_reply, format_history, missing_names
+from assistant.query.replies import clean_reply
+from assistant.query.rewrite import QuestionRewriter, format_history, missing_names
 from assistant.settings import Settings
 
 
