@@ -126,10 +126,19 @@ class Assistant:
         with FileLock(self.settings.home_dir / "ingest.lock"):
             return service.ingest(paths, progress=progress, on_file=on_file)
 
-    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> list[SentenceHit]:
-        """The best source sentences for a question (searched in translation too
-        when its language is a minority in the corpus, see translate_questions)."""
-        return self.answers.find(question, question_language(question), top_k, filters)[0]
+    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+                 reference_date: date | None = None) -> list[SentenceHit]:
+        """The best source sentences for a question, found as :meth:`ask` finds
+        them: relative dates in the question become the date filter (counted
+        from ``reference_date``), and the question is searched in translation too
+        when its language is a minority in the corpus (see translate_questions)."""
+        language = question_language(question)
+        dated, phrase = self.answers.dated(question, language, filters or Filters(), reference_date)
+        return self.answers.find(question, language, top_k, dated if phrase else filters)[0]
+
+    def question_language(self, question: str) -> str:
+        """The language ``question`` is answered in ("it" or "en")."""
+        return question_language(question)
 
     def relevance_decline(self, question: str, hits: list[SentenceHit]) -> str | None:
         """Why :meth:`ask` would decline ``question`` over these hits before
@@ -160,15 +169,43 @@ class Assistant:
                 event.answer.standalone_question = standalone
             yield event
 
+    # --- the corpus ---------------------------------------------------------------
     def dispatch(self, doc_id: str) -> tuple[Dispatch, list[Sentence]] | None:
         """A dispatch and its sentences."""
         found = self.catalog.dispatch(doc_id)
         return (found, self.catalog.sentences_of(doc_id)) if found else None
 
+    def list_dispatches(self, query: str = "", filters: Filters | None = None, offset: int = 0,
+                        limit: int = 50) -> tuple[int, list[Dispatch]]:
+        """(how many match, one page of them): dispatches newest first, matching
+        ``query`` in title or body (or by id) and ``filters``."""
+        return self.catalog.list_dispatches(query, filters, offset, limit)
+
+    def corpus_stats(self) -> dict[str, Any]:
+        """Counts of dispatches, sentences, chunks and files, dispatches by
+        language and by source, and when the last ingest ran."""
+        return self.catalog.stats()
+
+    def dispatches(self, doc_ids: Iterable[str]) -> dict[str, Dispatch]:
+        """These dispatches by id (unknown ids left out)."""
+        return self.catalog.dispatches(doc_ids)
+
+    def ids_with_titles(self, titles: Iterable[str]) -> set[str]:
+        """The ids of the dispatches titled exactly one of ``titles``."""
+        return self.catalog.ids_with_titles(titles)
+
+    def sentences(self, ids: Iterable[str]) -> dict[str, Sentence]:
+        """These sentences by id (unknown ids left out)."""
+        return self.catalog.sentences(ids)
+
+    def sentences_of(self, doc_id: str) -> list[Sentence]:
+        """A dispatch's sentences in order."""
+        return self.catalog.sentences_of(doc_id)
+
     def status(self, check_backends: bool = True, load_model: bool = False) -> dict[str, Any]:
         """What is indexed and which backends are configured and reachable;
         ``load_model`` loads the model first, so that its state is known."""
-        stats = self.catalog.stats()
+        stats = self.corpus_stats()
         backends: dict[str, Any] = {
             "embedder": self.settings.embedder.model,
             "vector_store": self.settings.index.chroma,

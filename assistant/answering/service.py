@@ -68,6 +68,17 @@ class AnswerService:
         hits = self.retriever.retrieve(question, language, top_k=top_k, filters=filters, translation=translation)
         return hits, translation[0] if translation else None
 
+    def dated(self, question: str, language: str, filters: Filters,
+              reference_date: date | None = None) -> tuple[Filters, str | None]:
+        """``filters`` with the period a relative date in the question names
+        ("ieri", "last week"), counted from ``reference_date`` (default: the
+        setting, else today), and the phrase it came from; unchanged when the
+        filters have dates, relative dates are off or no dispatch is dated."""
+        if not (self.settings.retrieval.relative_dates and self.retriever.catalog.has_dated_dispatches()):
+            return filters, None
+        reference = reference_date or self.settings.retrieval.reference_date or date.today()
+        return with_relative_dates(question, language, filters, reference)
+
     def _translation(self, question: str, language: str,
                      model_turn: Callable[[], AbstractContextManager]) -> tuple[str, str] | None:
         if self.translator is None or not self.settings.retrieval.translate_questions:
@@ -104,10 +115,7 @@ class AnswerService:
         started = time.perf_counter()
         language = question_language(question)
         words = wording(self.settings.prompts_dir, language)
-        date_phrase = None
-        if self.settings.retrieval.relative_dates and self.retriever.catalog.has_dated_dispatches():
-            reference = reference_date or self.settings.retrieval.reference_date or date.today()
-            filters, date_phrase = with_relative_dates(question, language, filters, reference)
+        filters, date_phrase = self.dated(question, language, filters, reference_date)
         hits, translation = self.find(question, language, top_k, filters, model_turn)
         timings["retrieval"] = time.perf_counter() - started
         base = dict(question=question, language=language, filters=filters, date_phrase=date_phrase, backend="",

@@ -84,7 +84,7 @@ def build_api_router(settings: Settings) -> APIRouter:
                    since: date | None = None, until: date | None = None,
                    offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=200)) -> dict[str, Any]:
         filters = Filters(since=since, until=until, sources=source, languages=language)
-        total, items = context(request).assistant.catalog.list_dispatches(q.strip(), filters, offset, limit)
+        total, items = context(request).assistant.list_dispatches(q.strip(), filters, offset, limit)
         return {"total": total, "offset": offset, "limit": limit, "items": [dispatch_summary(d) for d in items]}
 
     @router.get("/dispatches/{doc_id}", summary="One dispatch: metadata, body and sentences with offsets")

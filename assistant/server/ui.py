@@ -16,7 +16,6 @@ from assistant.domain import Filters
 from assistant.answering.prompting import wording
 from assistant.server.context import UPLOAD_SUFFIXES, FileResult, ServerContext
 from assistant.server.gate import Busy
-from assistant.text.language import question_language
 from assistant.server.render import (answer_markdown, citation_choice, citations_html, dispatch_html,
                                      rewrite_markdown)
 
@@ -62,7 +61,7 @@ class ChatUI:
             yield chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), conversation, gr.skip(), ""
             return
         chat = [*chat, {"role": "user", "content": escape(question)}, {"role": "assistant", "content": "…"}]
-        language = question_language(question)
+        language = self.ctx.assistant.question_language(question)
         state: dict[str, Any] = {"rewrite": "", "text": "", "citations": [], "model": gr.skip()}
 
         def view(body: str | None = None):
@@ -137,16 +136,16 @@ class ChatUI:
 
     # --- corpus -----------------------------------------------------------------
     def corpus_stats(self) -> str:
-        stats = self.ctx.assistant.catalog.stats()
+        stats = self.ctx.assistant.corpus_stats()
         langs = ", ".join(f"{escape(k)} {v}" for k, v in stats["by_language"].items()) or "—"
         return (f"**{stats['dispatches']}** dispatches and **{stats['sentences']}** sentences indexed "
                 f"(by language: {langs}).")
 
     def source_choices(self) -> list[str]:
-        return [s for s in self.ctx.assistant.catalog.stats()["by_source"] if s != "unknown"]
+        return [s for s in self.ctx.assistant.corpus_stats()["by_source"] if s != "unknown"]
 
     def search(self, query: str):
-        total, items = self.ctx.assistant.catalog.list_dispatches((query or "").strip(), None, 0, LIST_LIMIT)
+        total, items = self.ctx.assistant.list_dispatches((query or "").strip(), None, 0, LIST_LIMIT)
         rows = [[d.id, d.published_at.isoformat() if d.published_at else "", d.agency or "", d.place or "",
                  d.title or "", d.language] for d in items]
         shown = f"{len(rows)} of {total} dispatches" + (" (refine the search to see others)" if total > len(rows) else "")
