@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from assistant.index.files import FileRecords
 from assistant.index.lexical import index_terms
 from assistant.index.overfetch import overfetched
 from assistant.domain import Chunk, Dispatch, Filters, ParsedDispatch, Sentence
@@ -51,7 +52,7 @@ def date_int(value: date | None) -> int:
     return value.year * 10000 + value.month * 100 + value.day if value else 0
 
 
-class Catalog:
+class Catalog(FileRecords):
     """Thread-safe access to the catalog database."""
 
     def __init__(self, path: Path):
@@ -97,45 +98,6 @@ class Catalog:
     def get_meta(self, key: str) -> str | None:
         rows = self._rows("SELECT value FROM meta WHERE key=?", (key,))
         return rows[0]["value"] if rows else None
-
-    # --- files ------------------------------------------------------------
-    def file_record(self, path: str) -> tuple[str, list[str]] | None:
-        """(sha256, doc ids) of a file as last ingested, or None."""
-        rows = self._rows("SELECT sha256, doc_ids FROM files WHERE path=?", (path,))
-        return (rows[0]["sha256"], json.loads(rows[0]["doc_ids"])) if rows else None
-
-    def record_file(self, path: str, sha256: str, size: int, doc_ids: list[str]) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO files(path, sha256, size, doc_ids, ingested_at) VALUES (?,?,?,?,?)",
-                (path, sha256, size, json.dumps(doc_ids), time.time()),
-            )
-            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last_ingest', ?)", (str(time.time()),))
-
-    def forget_files_with(self, doc_ids: list[str]) -> None:
-        """Mark file records that own any of these dispatches as changed, so
-        the files are read again on the next ingest. Their dispatch lists are
-        kept: they tell which old dispatches the new reading drops."""
-        wanted = set(doc_ids)
-        with self.transaction() as db:
-            for row in db.execute("SELECT path, doc_ids FROM files").fetchall():
-                if wanted & set(json.loads(row["doc_ids"])):
-                    db.execute("UPDATE files SET sha256='' WHERE path=?", (row["path"],))
-
-    def doc_ids_of_other_files(self, path: str) -> set[str]:
-        ids: set[str] = set()
-        for row in self._rows("SELECT doc_ids FROM files WHERE path<>?", (path,)):
-            ids.update(json.loads(row["doc_ids"]))
-        return ids
-
-    # --- pending (crash safety) --------------------------------------------
-    def mark_pending(self, doc_ids: list[str]) -> None:
-        with self.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO pending(doc_id, started_at) VALUES (?, ?)",
-                           [(d, time.time()) for d in doc_ids])
-
-    def pending(self) -> list[str]:
-        return [r["doc_id"] for r in self._rows("SELECT doc_id FROM pending")]
 
     # --- dispatches -------------------------------------------------------
     def content_hashes(self, doc_ids: list[str]) -> dict[str, str]:
