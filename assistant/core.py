@@ -25,7 +25,7 @@ from assistant.llms.base import LLMError, Message
 from assistant.domain import Answer, Dispatch, Filters, SentenceHit, Sentence
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.query.rewrite import QuestionRewriter
-from assistant.settings import Settings
+from assistant.settings import RetrievalSettings, Settings
 from assistant.text.language import question_language
 from assistant.query.translate import QuestionTranslator
 from assistant.answering.verify import Verifier
@@ -56,19 +56,22 @@ class Assistant:
     def vectors(self) -> ChromaSentences:
         return ChromaSentences(self.settings.index, self.settings.home_dir, embedder_id(self.settings.embedder))
 
+    @property
+    def retrieval_settings(self) -> RetrievalSettings:
+        """The retrieval settings as applied: no chunk weight when chunks are not embedded."""
+        if self.settings.index.embed_chunks:
+            return self.settings.retrieval
+        return self.settings.retrieval.model_copy(update={"chunk_weight": 0.0})
+
     @cached_property
     def retriever(self) -> HybridRetriever:
-        retrieval = self.settings.retrieval
-        if not self.settings.index.embed_chunks:
-            retrieval = retrieval.model_copy(update={"chunk_weight": 0.0})
-        return HybridRetriever(self.catalog, self.vectors, self.embedder, retrieval)
+        return HybridRetriever(self.catalog, self.vectors, self.embedder, self.retrieval_settings)
 
     @cached_property
     def verifier(self) -> Verifier | None:
-        v = self.settings.verification
-        if not v.enabled:
+        if not self.settings.verification.enabled:
             return None
-        return Verifier(self.embedder, self.vectors, v.min_cosine, v.min_overlap, v.min_novel, v.max_per_sentence)
+        return Verifier(self.embedder, self.vectors, self.settings.verification)
 
     @cached_property
     def answers(self) -> AnswerService:
@@ -121,8 +124,7 @@ class Assistant:
         home folder, across processes (several servers may share one index)."""
         from filelock import FileLock
 
-        service = IngestService(self.catalog, self.vectors, self.embedder, self.settings.index.chunk_max_words,
-                                embed_chunks=self.settings.index.embed_chunks)
+        service = IngestService(self.catalog, self.vectors, self.embedder, self.settings.index)
         with FileLock(self.settings.home_dir / "ingest.lock"):
             return service.ingest(paths, progress=progress, on_file=on_file)
 

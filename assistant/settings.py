@@ -90,6 +90,28 @@ class LLMSettings(BaseModel):
     probe_timeout_s: float = Field(2.0, description="How long 'auto' waits for Ollama to answer.")
 
 
+class FusionSettings(BaseModel):
+    """How the dense and lexical scores are weighed (assistant/retrieval/fusion.py)."""
+
+    lexical_base: float = Field(
+        0.1, description="Lexical weight = lexical_base + lexical_span x the share of the corpus written in the "
+        "question's language (English words rarely occur in Italian text). Tuned on 600 SQuAD-it and 600 "
+        "SQuAD-en-it dev questions together (README, Retrieval).")
+    lexical_span: float = Field(0.6, description="See lexical_base.")
+    document_lexical_span: float = Field(
+        0.7, description="Weight of the dispatch-level BM25 score added to each of its sentences = this x the "
+        "share of the corpus in the question's language: within a language it finds the dispatch whose "
+        "sentences hold the question's words between them; across languages it only adds noise. Tuned on 800 "
+        "SQuAD-it and 800 SQuAD-en-it dev questions together (evals/results/README.md).")
+    translation_dense: float = Field(
+        0.5, description="Share of the dense score taken from the embedding of the question's translation. Tuned "
+        "on 400 SQuAD-en-it dev questions, checked on another 600 (evals/results/README.md, \"Questions "
+        "searched in translation\").")
+    translation_lexical_trust: float = Field(
+        0.2, description="The lexical weights of a translated question are scaled by this (a small model's "
+        "translation gets names right more often than wording). Tuned with translation_dense.")
+
+
 class RetrievalSettings(BaseModel):
     """How sentences are found."""
 
@@ -111,6 +133,9 @@ class RetrievalSettings(BaseModel):
     translate_questions: bool = Field(
         True, description="A question in a language that is a minority in the corpus is also searched in the "
         "corpus's main language, translated by the language model (one short model call).")
+    translate_below_share: float = Field(
+        0.5, description="A question is translated when its language is below this share of the corpus.")
+    fusion: FusionSettings = FusionSettings()
     answer_type_boost: float = Field(
         0.3, description="Added to the fused score of sentences holding what the question word asks for (a date "
         "for 'quando'/'when', a number for 'quanti'/'how many'); 0 = off.")

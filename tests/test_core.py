@@ -40,3 +40,12 @@ def test_retrieve_applies_relative_dates_as_ask_does(tmp_path):
     assert retriever.filters[-1] == explicit  # explicit dates win, as in ask
     helper.retrieve("Chi guida il porto di Genova?")
     assert retriever.filters[-1] is None  # no period named: the filters as given
+
+
+def test_components_take_their_settings(tmp_path):
+    settings = make_settings(tmp_path / "home", index=IndexSettings(embed_chunks=False))
+    helper = Assistant(settings)
+    helper.__dict__.update(embedder=None, vectors=None)  # no model, no vector store
+    assert helper.verifier.max_per_sentence == settings.verification.max_per_sentence
+    assert helper.verifier.min_cosine == settings.verification.min_cosine
+    assert helper.retrieval_settings.chunk_weight == 0.0 < settings.retrieval.chunk_weight  # no chunk vectors

@@ -83,7 +83,8 @@ class AnswerService:
                      model_turn: Callable[[], AbstractContextManager]) -> tuple[str, str] | None:
         if self.translator is None or not self.settings.retrieval.translate_questions:
             return None
-        target = target_language(language, Counter(self.retriever.catalog.language_counts()))
+        target = target_language(language, Counter(self.retriever.catalog.language_counts()),
+                                 self.settings.retrieval.translate_below_share)
         if target is None:
             return None
         try:

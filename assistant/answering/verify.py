@@ -21,6 +21,7 @@ import numpy as np
 
 from assistant.index.embedders import embed_query
 from assistant.answering.prompting import NumberedSource
+from assistant.settings import VerificationSettings
 from assistant.text.sentences import sentence_spans
 from assistant.text.words import stemmer, stopwords, tokens
 
@@ -105,11 +106,10 @@ def _crosses(source: NumberedSource, language: str | None, question: str) -> boo
 class Verifier:
     """Scores answer sentences against numbered sources and assigns citations."""
 
-    def __init__(self, embedder, vectors, min_cosine: float, min_overlap: float, min_novel: float,
-                 max_per_sentence: int = 2):
+    def __init__(self, embedder, vectors, settings: VerificationSettings):
         self.embedder, self.vectors = embedder, vectors
-        self.min_cosine, self.min_overlap, self.min_novel = min_cosine, min_overlap, min_novel
-        self.max_per_sentence = max_per_sentence
+        self.min_cosine, self.min_overlap, self.min_novel = settings.min_cosine, settings.min_overlap, settings.min_novel
+        self.max_per_sentence = settings.max_per_sentence
 
     def supports(self, claim: str, sources: list[NumberedSource], question: str = "",
                  language: str | None = None) -> dict[int, Support]:

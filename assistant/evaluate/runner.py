@@ -201,6 +201,8 @@ class EvalRunner:
             "retrieval_only": o.retrieval_only, "top_k": o.top_k, "date_window_days": o.date_window_days,
             "language": o.language, "hold_out": o.hold_out, "with_evidence": o.with_evidence,
             "embedder": settings.embedder.model, "retrieval": settings.retrieval.model_dump(mode="json"),
+            "index": settings.index.model_dump(mode="json", include={"embed_chunks", "chunk_max_words"}),
+            "chunk_weight_applied": self.helper.retrieval_settings.chunk_weight,
             "verification": settings.verification.model_dump(mode="json"),
             "llm_backend": settings.llm.backend, "prompts_dir": str(settings.prompts_dir),
             "llm": settings.llm.model_dump(mode="json", include=ANSWER_SHAPING),

@@ -17,14 +17,11 @@ from assistant.llms.base import ChatBackend
 from assistant.answering.prompting import wording
 from assistant.query.replies import clean_reply
 
-#: translate when the question's language is below this share of the corpus
-MAX_SHARE = 0.5
-
-
-def target_language(language: str, corpus_languages: Counter) -> str | None:
-    """The corpus's main language when the question's language is a minority
-    there (None: no translation needed, or an empty corpus)."""
-    if not sum(corpus_languages.values()) or language_share(language, corpus_languages) >= MAX_SHARE:
+def target_language(language: str, corpus_languages: Counter, below_share: float) -> str | None:
+    """The corpus's main language when the question's language is under
+    ``below_share`` of the corpus (None: no translation needed, or an empty
+    corpus); the share is ``retrieval.translate_below_share``."""
+    if not sum(corpus_languages.values()) or language_share(language, corpus_languages) >= below_share:
         return None
     main, _ = corpus_languages.most_common(1)[0]
     return main if main != language else None

@@ -12,26 +12,10 @@ from dataclasses import dataclass
 
 from assistant.domain import doc_of, split_sentence_id
 from assistant.domain import sentence_id as make_id
+from assistant.settings import FusionSettings
 
-# Lexical weight = LEXICAL_BASE + LEXICAL_SPAN * (share of the corpus in the
-# question's language). Tuned on 600 SQuAD-it and 600 SQuAD-en-it dev
-# questions together (see README, Retrieval).
-LEXICAL_BASE = 0.1
-LEXICAL_SPAN = 0.6
-# Weight of the dispatch-level BM25 score added to each of its sentences =
-# DOCUMENT_LEXICAL_SPAN * (share of the corpus in the question's language):
-# within a language it finds the dispatch whose sentences hold the question's
-# words between them; across languages it only adds noise. Tuned on 800
-# SQuAD-it and 800 SQuAD-en-it dev questions together (evals/results/README.md).
-DOCUMENT_LEXICAL_SPAN = 0.7
-# A question machine-translated into the corpus's language (translate.py):
-# the share of the dense score taken from the translation's embedding, and
-# the trust put in its words (the lexical weights of its language are scaled
-# by it: a small model's translation gets names right more often than
-# wording). Tuned on 400 SQuAD-en-it dev questions, checked on another 600
-# (evals/results/README.md, "Questions searched in translation").
-TRANSLATION_DENSE = 0.5
-TRANSLATION_LEXICAL_TRUST = 0.2
+# The weights' constants, with the figures that chose them, are FusionSettings
+# (retrieval.fusion in the settings).
 
 
 @dataclass
@@ -48,15 +32,16 @@ def language_share(language: str, corpus_languages: Counter) -> float:
     return corpus_languages.get(language, 0) / (sum(corpus_languages.values()) or 1)
 
 
-def fusion_weights(question_language: str, corpus_languages: Counter, translated: bool = False) -> FusionWeights:
+def fusion_weights(question_language: str, corpus_languages: Counter, fusion: FusionSettings,
+                   translated: bool = False) -> FusionWeights:
     """Lexical matching helps within a language and little across languages
     (only names and numbers are shared), so its weight follows the share of
     the corpus written in the question's language; a machine translation's
-    words count less (TRANSLATION_LEXICAL_TRUST)."""
+    words count less (``fusion.translation_lexical_trust``)."""
     share = language_share(question_language, corpus_languages)
-    trust = TRANSLATION_LEXICAL_TRUST if translated else 1.0
-    return FusionWeights(dense=1.0, lexical=trust * (LEXICAL_BASE + LEXICAL_SPAN * share),
-                         document_lexical=trust * DOCUMENT_LEXICAL_SPAN * share)
+    trust = fusion.translation_lexical_trust if translated else 1.0
+    return FusionWeights(dense=1.0, lexical=trust * (fusion.lexical_base + fusion.lexical_span * share),
+                         document_lexical=trust * fusion.document_lexical_span * share)
 
 
 def neighbour_ids(sentence_id: str) -> tuple[str | None, str]:

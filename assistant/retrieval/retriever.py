@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from assistant.retrieval.answer_types import asked_type, holds_type
-from assistant.retrieval.fusion import (TRANSLATION_DENSE, fusion_weights, mixed, neighbour_ids, relative_fusion, windowed,
+from assistant.retrieval.fusion import (fusion_weights, mixed, neighbour_ids, relative_fusion, windowed,
                               with_chunk_scores, with_document_boost, with_document_scores)
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query, unit
@@ -52,7 +52,7 @@ class HybridRetriever:
         if self.settings.lexical_max_term_share < 1:
             terms = (terms - self.catalog.frequent_terms(terms, self.settings.lexical_max_term_share)) or terms
         expression = expression_of(terms)
-        weights = fusion_weights(lexical_language, corpus_languages,
+        weights = fusion_weights(lexical_language, corpus_languages, self.settings.fusion,
                                  translated=translation is not None)
         lexical = self.catalog.lexical_search(expression, n, filters, share) if expression else []
         documents = (self.catalog.lexical_document_search(expression, n, filters, share)
@@ -68,7 +68,7 @@ class HybridRetriever:
         ranking = known
         if translated:
             other = {**self.vectors.similarities(translated_vec, sorted(wanted - translated.keys())), **translated}
-            ranking = mixed(known, other, TRANSLATION_DENSE)
+            ranking = mixed(known, other, self.settings.fusion.translation_dense)
         dense_side = with_document_boost(windowed({i: ranking.get(i, 0.0) for i in candidates}, ranking,
                                                   self.settings.sentence_window), self.settings.document_boost)
         fused = with_document_scores(relative_fusion([(dense_side, weights.dense), (dict(lexical), weights.lexical)]),

@@ -8,11 +8,13 @@ from collections import Counter
 import pytest
 
 from assistant.answering.service import AnswerService
-from assistant.retrieval.fusion import TRANSLATION_LEXICAL_TRUST, fusion_weights, mixed
+from assistant.retrieval.fusion import fusion_weights, mixed
 from assistant.text.language import detect_language
 from assistant.llms.base import LLMError
-from assistant.settings import RetrievalSettings, Settings
+from assistant.settings import FusionSettings, RetrievalSettings, Settings
 from assistant.query.translate import QuestionTranslator, target_language
+
+SHARE = RetrievalSettings().translate_below_share
 
 
 class Recorder:
@@ -29,11 +31,11 @@ class Recorder:
 
 
 def test_target_is_the_main_language_when_the_question_is_a_minority():
-    assert target_language("en", Counter(it=90, en=10)) == "it"
-    assert target_language("it", Counter(en=70, it=20, fr=10)) == "en"
-    assert target_language("it", Counter(it=60, en=40)) is None  # already the majority
-    assert target_language("en", Counter(it=50, en=50)) is None  # half the corpus is enough
-    assert target_language("en", Counter()) is None  # nothing indexed
+    assert target_language("en", Counter(it=90, en=10), SHARE) == "it"
+    assert target_language("it", Counter(en=70, it=20, fr=10), SHARE) == "en"
+    assert target_language("it", Counter(it=60, en=40), SHARE) is None  # already the majority
+    assert target_language("en", Counter(it=50, en=50), SHARE) is None  # half the corpus is enough
+    assert target_language("en", Counter(), SHARE) is None  # nothing indexed
 
 
 def test_prompt_names_the_target_language_and_the_reply_is_cleaned():
@@ -56,11 +58,12 @@ def test_unusable_replies_give_no_translation(reply):
 
 
 def test_translated_words_weigh_less_and_dense_scores_mix():
-    plain = fusion_weights("it", Counter(it=100))
-    translated = fusion_weights("it", Counter(it=100), translated=True)
+    fusion = FusionSettings()
+    plain = fusion_weights("it", Counter(it=100), fusion)
+    translated = fusion_weights("it", Counter(it=100), fusion, translated=True)
     assert translated.dense == plain.dense
-    assert translated.lexical == pytest.approx(TRANSLATION_LEXICAL_TRUST * plain.lexical)
-    assert translated.document_lexical == pytest.approx(TRANSLATION_LEXICAL_TRUST * plain.document_lexical)
+    assert translated.lexical == pytest.approx(fusion.translation_lexical_trust * plain.lexical)
+    assert translated.document_lexical == pytest.approx(fusion.translation_lexical_trust * plain.document_lexical)
     assert mixed({"a": 0.8, "b": 0.6}, {"a": 0.4, "c": 0.9}, 0.25) == pytest.approx(
         {"a": 0.7, "b": 0.6, "c": 0.9})
 

@@ -7,6 +7,9 @@ import pytest
 
 from assistant.retrieval.fusion import (fusion_weights, min_max, relative_fusion, windowed, with_chunk_scores,
                                        with_document_boost, with_document_scores)
+from assistant.settings import FusionSettings
+
+FUSION = FusionSettings()
 
 
 def test_relative_fusion_sums_weighted_normalised_scores():
@@ -56,11 +59,11 @@ def test_chunk_score_lifts_every_sentence_of_the_chunk():
 
 def test_fusion_weights_follow_question_and_corpus_languages():
     italian = Counter({"it": 100})
-    assert fusion_weights("it", italian).lexical == pytest.approx(0.7)
-    assert fusion_weights("en", italian).lexical == pytest.approx(0.1)  # English words rarely match Italian text
-    assert fusion_weights("it", italian).document_lexical == pytest.approx(0.7)
-    assert fusion_weights("en", italian).document_lexical == 0.0
+    assert fusion_weights("it", italian, FUSION).lexical == pytest.approx(0.7)
+    assert fusion_weights("en", italian, FUSION).lexical == pytest.approx(0.1)  # English words rarely match Italian text
+    assert fusion_weights("it", italian, FUSION).document_lexical == pytest.approx(0.7)
+    assert fusion_weights("en", italian, FUSION).document_lexical == 0.0
     mixed = Counter({"it": 50, "en": 50})
-    assert fusion_weights("en", mixed).lexical == pytest.approx(0.4)
-    assert fusion_weights("it", mixed).lexical == fusion_weights("en", mixed).lexical
-    assert fusion_weights("en", italian).dense == fusion_weights("it", italian).dense
+    assert fusion_weights("en", mixed, FUSION).lexical == pytest.approx(0.4)
+    assert fusion_weights("it", mixed, FUSION).lexical == fusion_weights("en", mixed, FUSION).lexical
+    assert fusion_weights("en", italian, FUSION).dense == fusion_weights("it", italian, FUSION).dense
