@@ -15,9 +15,9 @@ from rich.markup import escape
 
 import assistant  # noqa: F401  (sets offline defaults before heavy imports)
 from assistant.answering.events import Delta, Final
+from assistant.domain import Answer, Filters
 from assistant.evaluate.cli import eval_command
 from assistant.llms.base import LLMError
-from assistant.domain import Answer, Filters
 from assistant.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)

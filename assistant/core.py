@@ -15,20 +15,20 @@ from typing import Any
 
 from assistant.answering.events import Event, Final, Rewrite, final_answer
 from assistant.answering.service import AnswerService
+from assistant.answering.verify import Verifier
+from assistant.domain import Answer, Dispatch, Filters, SentenceHit, Sentence
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import build_embedder, embedder_id
 from assistant.index.vectors import ChromaSentences
 from assistant.ingest.pipeline import IngestReport, IngestService
 from assistant.llms import ChatBackend, build_llm
-from assistant.llms.factory import resolve_backend
 from assistant.llms.base import LLMError, Message
-from assistant.domain import Answer, Dispatch, Filters, SentenceHit, Sentence
-from assistant.retrieval.retriever import HybridRetriever
+from assistant.llms.factory import resolve_backend
 from assistant.query.rewrite import QuestionRewriter
+from assistant.query.translate import QuestionTranslator
+from assistant.retrieval.retriever import HybridRetriever
 from assistant.settings import RetrievalSettings, Settings
 from assistant.text.language import question_language
-from assistant.query.translate import QuestionTranslator
-from assistant.answering.verify import Verifier
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from assistant.domain import Citation, Dispatch, Sentence
 from assistant.answering.prompting import NumberedSource
+from assistant.domain import Citation, Dispatch, Sentence
 
 # One list of source numbers for the whole answer.
 PER_ANSWER_SCHEMA = {

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from llama_index.core.prompts import PromptTemplate
 
-from assistant.llms.base import Message
 from assistant.domain import SentenceHit
+from assistant.llms.base import Message
 
 # The system prompt for each way of citing (LLMSettings.citations).
 SYSTEM_PROMPTS = {"per_answer": "system.txt", "per_sentence": "system_per_sentence.txt"}

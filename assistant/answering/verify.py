@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.index.embedders import embed_query
 from assistant.answering.prompting import NumberedSource
+from assistant.index.embedders import embed_query
 from assistant.settings import VerificationSettings
 from assistant.text.sentences import sentence_spans
 from assistant.text.words import stemmer, stopwords, tokens

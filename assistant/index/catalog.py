@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from assistant.domain import Chunk, Dispatch, Filters, ParsedDispatch, Sentence
 from assistant.index.files import FileRecords
 from assistant.index.lexical import index_terms
 from assistant.index.overfetch import overfetched
-from assistant.domain import Chunk, Dispatch, Filters, ParsedDispatch, Sentence
 
 IN_BATCH = 500  # values of one IN list per query (SQLite allows 32,766 parameters)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.domain import Chunk, Dispatch, Filters, Sentence, chunk_doc, doc_of, split_sentence_id
 from assistant.index.catalog import date_int
 from assistant.index.overfetch import overfetched
-from assistant.domain import Chunk, Dispatch, Filters, Sentence, chunk_doc, doc_of, split_sentence_id
 from assistant.settings import IndexSettings
 
 #: rows per Chroma write (below its per-call cap of ~5,000)

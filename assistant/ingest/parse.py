@@ -7,10 +7,10 @@ import json
 import re
 from datetime import date, datetime
 
+from assistant.domain import Dispatch, ParsedDispatch
 from assistant.ingest.dateline import parse_date_words, parse_dateline
 from assistant.ingest.readers import RawRecord, ReadError
 from assistant.ingest.sentences import group_chunks, split_sentences
-from assistant.domain import Dispatch, ParsedDispatch
 from assistant.settings import IndexSettings
 from assistant.text.language import detect_language
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from assistant.domain import ParsedDispatch
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_passages
 from assistant.index.vectors import ChromaSentences
 from assistant.ingest.parse import parse_record
 from assistant.ingest.readers import ReadError, discover, fingerprint, read_records
-from assistant.domain import ParsedDispatch
 from assistant.settings import IndexSettings
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from assistant.retrieval.fusion import language_share
-from assistant.llms.base import ChatBackend
 from assistant.answering.prompting import wording
+from assistant.llms.base import ChatBackend
 from assistant.query.replies import clean_reply
+from assistant.retrieval.fusion import language_share
 
 def target_language(language: str, corpus_languages: Counter, below_share: float) -> str | None:
     """The corpus's main language when the question's language is under

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from collections import Counter
 
-from assistant.retrieval.answer_types import asked_type, holds_type
-from assistant.retrieval.fusion import (fusion_weights, mixed, neighbour_ids, relative_fusion, windowed,
-                              with_chunk_scores, with_document_boost, with_document_scores)
+from assistant.domain import Dispatch, EarlierVersion, Filters, Sentence, SentenceHit
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query, unit
 from assistant.index.lexical import expression_of, query_terms, stem_languages
 from assistant.index.vectors import ChromaSentences
-from assistant.domain import Dispatch, EarlierVersion, Filters, Sentence, SentenceHit
+from assistant.retrieval.answer_types import asked_type, holds_type
+from assistant.retrieval.fusion import (fusion_weights, mixed, neighbour_ids, relative_fusion, windowed,
+                                        with_chunk_scores, with_document_boost, with_document_scores)
 from assistant.retrieval.near_duplicates import counterpart, newest_versions
 from assistant.retrieval.rerank import build_reranker
-
-TWIN_SHARE = 0.5  # shared words (Jaccard) from which an older version's sentence stood in a newer one's place
 from assistant.settings import RetrievalSettings
 from assistant.text.words import tokens
+
+TWIN_SHARE = 0.5  # shared words (Jaccard) from which an older version's sentence stood in a newer one's place
 
 
 class HybridRetriever:

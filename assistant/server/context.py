@@ -14,8 +14,8 @@ from typing import Any
 
 from assistant.answering.events import Error, Event
 from assistant.core import Assistant
-from assistant.llms.base import LLMError, Message
 from assistant.domain import Filters
+from assistant.llms.base import LLMError, Message
 from assistant.server.gate import Busy, ModelGate, Ticket
 from assistant.settings import ServerSettings
 

@@ -12,8 +12,8 @@ from typing import Any
 import gradio as gr
 
 from assistant.answering.events import Citations, Delta, Error, Final, Rewrite
-from assistant.domain import Filters
 from assistant.answering.prompting import wording
+from assistant.domain import Filters
 from assistant.server.context import UPLOAD_SUFFIXES, FileResult, ServerContext
 from assistant.server.gate import Busy
 from assistant.server.render import (answer_markdown, citation_choice, citations_html, dispatch_html,

@@ -10,8 +10,8 @@ import json
 import pytest
 
 from assistant.answering.cite import PER_SENTENCE_SCHEMA, parse_reply, resolve, strip_markers
-from assistant.domain import Dispatch, Sentence, SentenceHit
 from assistant.answering.prompting import NumberedSource
+from assistant.domain import Dispatch, Sentence, SentenceHit
 
 
 def _sources(n: int) -> list[NumberedSource]:

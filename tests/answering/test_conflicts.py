@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
-from assistant.answering.service import with_conflict
 from assistant.answering.cite import to_citation
 from assistant.answering.conflicts import Statement, differing_values, find_conflict, is_value
-from assistant.domain import Answer, Dispatch, EarlierVersion, Sentence, SentenceHit
 from assistant.answering.prompting import number_sources, wording
+from assistant.answering.service import with_conflict
+from assistant.domain import Answer, Dispatch, EarlierVersion, Sentence, SentenceHit
 from assistant.settings import PROJECT_ROOT
 
 PROMPTS = PROJECT_ROOT / "prompts"

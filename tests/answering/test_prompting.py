@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from assistant.domain import Dispatch, Sentence, SentenceHit
 from assistant.answering.prompting import NumberedSource, fit_context, format_sources, number_sources
+from assistant.domain import Dispatch, Sentence, SentenceHit
 
 
 def _sentences(doc: str, n: int) -> list[Sentence]:

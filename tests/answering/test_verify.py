@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from assistant.answering.service import AnswerService
 from assistant.answering.prompting import number_sources, wording
+from assistant.answering.service import AnswerService
 from assistant.answering.verify import novel_overlap, overlap, split_answer
 
 SEED_DOC = "d4d6082e06082f5e"

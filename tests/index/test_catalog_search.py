@@ -9,11 +9,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from assistant.domain import Filters
 from assistant.index import catalog as catalog_module
 from assistant.index.catalog import Catalog
 from assistant.ingest.parse import parse_record
 from assistant.ingest.readers import RawRecord
-from assistant.domain import Filters
 from tests.support.index_probes import lexical_query
 
 WORDS = ["grano", "prezzo", "porto", "sciopero", "governo", "borsa", "petrolio", "banca"]

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from assistant.core import Assistant
-from assistant.index.embedders import embed_passages
 from assistant.domain import chunk_doc
+from assistant.index.embedders import embed_passages
 from tests.conftest import make_settings
 from tests.support.index_probes import lexical_query, vector_ids
 

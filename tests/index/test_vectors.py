@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from assistant.domain import Dispatch, Sentence
 from assistant.index import vectors as vectors_module
 from assistant.index.vectors import ChromaSentences
-from assistant.domain import Dispatch, Sentence
 from assistant.settings import IndexSettings
 from tests.support.index_probes import vector_ids
 

@@ -19,8 +19,8 @@ from assistant.core import Assistant
 from assistant.ingest.readers import ReadError, read_records
 from tests.conftest import ROOT
 from tests.support.bad_inputs import build
-from tests.support.small_corpus import settings_for
 from tests.support.index_probes import vector_ids
+from tests.support.small_corpus import settings_for
 
 pytestmark = pytest.mark.slow
 

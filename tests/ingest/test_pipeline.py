@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from assistant.core import Assistant
-from tests.conftest import SEED, make_settings
 from assistant.settings import IndexSettings
+from tests.conftest import SEED, make_settings
 from tests.support.index_probes import lexical_query, vector_ids
 
 pytestmark = pytest.mark.slow

@@ -1,7 +1,7 @@
+from assistant.ingest.parse import parse_record
+from assistant.ingest.readers import RawRecord
 from assistant.ingest.sentences import group_chunks, split_sentences
 from tests.conftest import SEED
-from assistant.ingest.readers import RawRecord
-from assistant.ingest.parse import parse_record
 
 
 def test_offsets_point_into_the_body():

@@ -8,11 +8,11 @@ from collections import Counter
 import pytest
 
 from assistant.answering.service import AnswerService
-from assistant.retrieval.fusion import fusion_weights, mixed
-from assistant.text.language import detect_language
 from assistant.llms.base import LLMError
-from assistant.settings import FusionSettings, RetrievalSettings, Settings
 from assistant.query.translate import QuestionTranslator, target_language
+from assistant.retrieval.fusion import fusion_weights, mixed
+from assistant.settings import FusionSettings, RetrievalSettings, Settings
+from assistant.text.language import detect_language
 
 SHARE = RetrievalSettings().translate_below_share
 

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from assistant.retrieval.fusion import (fusion_weights, min_max, relative_fusion, windowed, with_chunk_scores,
-                                       with_document_boost, with_document_scores)
+                                        with_document_boost, with_document_scores)
 from assistant.settings import FusionSettings
 
 FUSION = FusionSettings()
