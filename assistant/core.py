@@ -79,11 +79,11 @@ class Assistant:
 
     @cached_property
     def rewriter(self) -> QuestionRewriter:
-        return QuestionRewriter(self.settings.prompts_dir, self.llm)
+        return QuestionRewriter(self.settings, self.llm)
 
     @cached_property
     def translator(self) -> QuestionTranslator:
-        return QuestionTranslator(self.settings.prompts_dir, self.llm)
+        return QuestionTranslator(self.settings, self.llm)
 
     def llm(self) -> ChatBackend:
         """The language model, loaded on first use."""

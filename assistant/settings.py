@@ -73,6 +73,8 @@ class LLMSettings(BaseModel):
         description="Where the bundled model is assembled from its packages.")
     context_window: int = 4096
     max_tokens: int = 384
+    question_max_tokens: int = Field(
+        96, description="Most tokens of a follow-up rewritten to stand alone, or of a question's translation.")
     temperature: float = 0.0
     threads: int | None = None
     timeout_s: float = Field(120.0, description="Upper bound for one model call.")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from assistant.llms.base import ChatBackend, Message
 from assistant.query.replies import clean_reply
+from assistant.settings import Settings
 
 #: turns of the conversation shown to the model, and characters kept of each
 MAX_TURNS = 6
@@ -23,10 +24,10 @@ _MARKERS = re.compile(r"\s*\[\d+\]")
 class QuestionRewriter:
     """Rewrite a follow-up question using the conversation so far."""
 
-    def __init__(self, prompts_dir: Path, llm_provider: Callable[[], ChatBackend], max_tokens: int = 96):
-        self.template = (Path(prompts_dir) / "rewrite.txt").read_text(encoding="utf-8")
+    def __init__(self, settings: Settings, llm_provider: Callable[[], ChatBackend]):
+        self.template = (Path(settings.prompts_dir) / "rewrite.txt").read_text(encoding="utf-8")
         self._llm_provider = llm_provider
-        self.max_tokens = max_tokens
+        self.max_tokens = settings.llm.question_max_tokens
 
     def rewrite(self, question: str, history: Sequence[Message] | None,
                 model_turn: Callable[[], AbstractContextManager] = nullcontext) -> str | None:

@@ -16,6 +16,7 @@ from assistant.answering.prompting import wording
 from assistant.llms.base import ChatBackend
 from assistant.query.replies import clean_reply
 from assistant.retrieval.fusion import language_share
+from assistant.settings import Settings
 
 def target_language(language: str, corpus_languages: Counter, below_share: float) -> str | None:
     """The corpus's main language when the question's language is under
@@ -30,11 +31,11 @@ def target_language(language: str, corpus_languages: Counter, below_share: float
 class QuestionTranslator:
     """Translate a question with the language model."""
 
-    def __init__(self, prompts_dir: Path, llm_provider: Callable[[], ChatBackend], max_tokens: int = 96):
-        self.prompts_dir = Path(prompts_dir)
+    def __init__(self, settings: Settings, llm_provider: Callable[[], ChatBackend]):
+        self.prompts_dir = Path(settings.prompts_dir)
         self.template = (self.prompts_dir / "translate.txt").read_text(encoding="utf-8")
         self._llm_provider = llm_provider
-        self.max_tokens = max_tokens
+        self.max_tokens = settings.llm.question_max_tokens
 
     def translate(self, question: str, target: str,
                   model_turn: Callable[[], AbstractContextManager] = nullcontext) -> str | None:

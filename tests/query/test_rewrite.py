@@ -24,14 +24,14 @@ HISTORY = [{"role": "user", "content": "Quando verranno dispiegate le forze occi
 
 def test_no_history_means_no_rewrite_and_no_model_call():
     llm = Recorder("x")
-    rewriter = QuestionRewriter(Settings().prompts_dir, lambda: llm)
+    rewriter = QuestionRewriter(Settings(), lambda: llm)
     assert rewriter.rewrite("e cosa ha detto Lavrov?", []) is None
     assert llm.prompts == []
 
 
 def test_prompt_holds_the_conversation_and_the_reply_is_cleaned():
     llm = Recorder('Rewritten question: "Cosa ha detto Lavrov sul dispiegamento delle forze occidentali?"\naltro')
-    rewriter = QuestionRewriter(Settings().prompts_dir, lambda: llm)
+    rewriter = QuestionRewriter(Settings(), lambda: llm)
     out = rewriter.rewrite("e cosa ha detto Lavrov?", HISTORY)
     assert out == "Cosa ha detto Lavrov sul dispiegamento delle forze occidentali?"
     prompt = llm.prompts[0]
@@ -42,7 +42,7 @@ def test_prompt_holds_the_conversation_and_the_reply_is_cleaned():
 
 def test_a_rewrite_that_loses_the_subject_falls_back_to_both_questions():
     llm = Recorder("Quale è il prossimo accordo di pace tra Russia e Ucraina?")
-    rewriter = QuestionRewriter(Settings().prompts_dir, lambda: llm)
+    rewriter = QuestionRewriter(Settings(), lambda: llm)
     out = rewriter.rewrite("e cosa ha detto Lavrov?", HISTORY)
     assert out == "e cosa ha detto Lavrov? (Quando verranno dispiegate le forze occidentali secondo Rutte?)"
 
@@ -53,3 +53,13 @@ def test_helpers():
     assert clean_reply("", "q") is None
     assert clean_reply("x" * 400, "short?") is None
     assert format_history([{"role": "user", "content": "a\n b"}]) == "User: a b"
+
+
+def test_rewriter_and_translator_reply_length_is_the_setting():
+    from assistant.query.translate import QuestionTranslator
+    from assistant.settings import LLMSettings
+
+    settings = Settings(llm=LLMSettings(question_max_tokens=40))
+    assert QuestionRewriter(settings, lambda: None).max_tokens == 40
+    assert QuestionTranslator(settings, lambda: None).max_tokens == 40
+    assert QuestionRewriter(Settings(), lambda: None).max_tokens == Settings().llm.question_max_tokens

@@ -40,20 +40,20 @@ def test_target_is_the_main_language_when_the_question_is_a_minority():
 
 def test_prompt_names_the_target_language_and_the_reply_is_cleaned():
     llm = Recorder('Italian: "Quando ha riaperto il porto di Genova?"\n(spiegazione)')
-    out = QuestionTranslator(Settings().prompts_dir, lambda: llm).translate("When did the port of Genoa reopen?", "it")
+    out = QuestionTranslator(Settings(), lambda: llm).translate("When did the port of Genoa reopen?", "it")
     assert out == "Quando ha riaperto il porto di Genova?"
     prompt = llm.prompts[0]
     assert prompt.startswith("Translate the question into Italian")
     assert prompt.rstrip().endswith("Question: When did the port of Genoa reopen?\nItalian:")
     assert "Napoleone" in prompt  # the Italian examples of prompts/languages.toml
     english = Recorder("When did the port reopen?")
-    QuestionTranslator(Settings().prompts_dir, lambda: english).translate("Quando ha riaperto il porto?", "en")
+    QuestionTranslator(Settings(), lambda: english).translate("Quando ha riaperto il porto?", "en")
     assert "into English" in english.prompts[0] and "Napoleon lose" in english.prompts[0]
 
 
 @pytest.mark.parametrize("reply", ["", "   \n", "When did the port of Genoa reopen?", "x" * 400])
 def test_unusable_replies_give_no_translation(reply):
-    translator = QuestionTranslator(Settings().prompts_dir, lambda: Recorder(reply))
+    translator = QuestionTranslator(Settings(), lambda: Recorder(reply))
     assert translator.translate("When did the port of Genoa reopen?", "it") is None
 
 
@@ -83,7 +83,7 @@ class Retriever:
 def _service(counts, llm, enabled=True):
     settings = Settings(retrieval=RetrievalSettings(translate_questions=enabled))
     retriever = Retriever(counts)
-    return AnswerService(settings, retriever, lambda: llm, translator=QuestionTranslator(settings.prompts_dir, lambda: llm)), retriever
+    return AnswerService(settings, retriever, lambda: llm, translator=QuestionTranslator(settings, lambda: llm)), retriever
 
 
 def test_find_translates_only_minority_language_questions():
@@ -109,7 +109,7 @@ def test_bundled_model_translates_into_the_corpus_language():
 
     settings = make_settings(Settings().home)
     llm = build_llm(settings)
-    translator = QuestionTranslator(settings.prompts_dir, lambda: llm)
+    translator = QuestionTranslator(settings, lambda: llm)
     question = "When did the port of Genoa reopen after the storm?"
     italian = translator.translate(question, "it")
     assert italian and detect_language(italian) == "it"
