@@ -7,7 +7,8 @@ matches again and the dense side gets a second query. The prompt is the file
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -17,6 +18,11 @@ from assistant.llms.base import ChatBackend
 from assistant.query.replies import clean_reply
 from assistant.retrieval.fusion import language_share
 from assistant.settings import Settings
+
+#: translations kept, newest last: a question retrieved and then answered (as the
+#: evaluation runner does) costs one model call, not two
+KEPT = 256
+
 
 def target_language(language: str, corpus_languages: Counter, below_share: float) -> str | None:
     """The corpus's main language when the question's language is under
@@ -32,6 +38,8 @@ class QuestionTranslator:
     """Translate a question with the language model."""
 
     def __init__(self, settings: Settings, llm_provider: Callable[[], ChatBackend]):
+        self._kept: OrderedDict[tuple[str, str], str | None] = OrderedDict()
+        self._lock = threading.Lock()
         self.prompts_dir = Path(settings.prompts_dir)
         self.template = (self.prompts_dir / "translate.txt").read_text(encoding="utf-8")
         self._llm_provider = llm_provider
@@ -41,9 +49,23 @@ class QuestionTranslator:
                   model_turn: Callable[[], AbstractContextManager] = nullcontext) -> str | None:
         """``question`` in the ``target`` language, or None when the model's reply
         is unusable (empty, or far longer than the question). The model call
-        runs inside ``model_turn()`` (a server's exclusive model slot)."""
+        runs inside ``model_turn()`` (a server's exclusive model slot); a
+        question translated lately is not sent again."""
         if not question.strip():
             return None
+        key = (question, target)
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        translated = self._translate(question, target, model_turn)
+        with self._lock:
+            self._kept[key] = translated
+            while len(self._kept) > KEPT:
+                self._kept.popitem(last=False)
+        return translated
+
+    def _translate(self, question: str, target: str, model_turn: Callable[[], AbstractContextManager]) -> str | None:
         words = wording(self.prompts_dir, target)
         name = words["language_name"]
         examples = "\n\n".join(f"Question: {source}\n{name}: {translated}"

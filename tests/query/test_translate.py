@@ -51,6 +51,22 @@ def test_prompt_names_the_target_language_and_the_reply_is_cleaned():
     assert "into English" in english.prompts[0] and "Napoleon lose" in english.prompts[0]
 
 
+def test_a_question_is_translated_once_until_others_push_it_out(monkeypatch):
+    from assistant.query import translate
+
+    monkeypatch.setattr(translate, "KEPT", 2)
+    llm = Recorder("Quando ha riaperto il porto?")
+    translator = QuestionTranslator(Settings(), lambda: llm)
+    for question in ("When did the port reopen?", "When did the port reopen?", "Who?", "What?",
+                     "When did the port reopen?"):
+        assert translator.translate(question, "it") == "Quando ha riaperto il porto?"
+    assert len(llm.prompts) == 4  # the repeat was kept; after two others it is asked again
+    failing = QuestionTranslator(Settings(), lambda: Recorder(LLMError("model down")))
+    for _ in range(2):
+        with pytest.raises(LLMError):  # a failure is not kept
+            failing.translate("When did the port reopen?", "it")
+
+
 @pytest.mark.parametrize("reply", ["", "   \n", "When did the port of Genoa reopen?", "x" * 400])
 def test_unusable_replies_give_no_translation(reply):
     translator = QuestionTranslator(Settings(), lambda: Recorder(reply))
