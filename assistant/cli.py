@@ -14,9 +14,10 @@ from rich.console import Console
 from rich.markup import escape
 
 import assistant  # noqa: F401  (sets offline defaults before heavy imports)
+from assistant.answering.events import Delta, Final
+from assistant.domain import Answer, Filters
 from assistant.evaluate.cli import eval_command
 from assistant.llms.base import LLMError
-from assistant.model import Answer, Filters
 from assistant.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -78,11 +79,11 @@ def ask(question: str = typer.Argument(..., help="The question, in Italian or En
         if stream and not as_json:
             answer = None
             for event in helper.ask_events(question, filters, top_k, reference_date=reference):
-                if event["event"] == "delta":
-                    sys.stdout.write(event["text"])
+                if isinstance(event, Delta):
+                    sys.stdout.write(event.text)
                     sys.stdout.flush()
-                elif event["event"] == "final":
-                    answer = event["answer"]
+                elif isinstance(event, Final):
+                    answer = event.answer
             sys.stdout.write("\n")
             _print_answer(answer, skip_text=not answer.abstained and answer.citations != [])
         else:
@@ -109,7 +110,7 @@ def _print_answer(answer: Answer, skip_text: bool = False) -> None:
     elif answer.conflicts:  # streamed: the model's words came out already; the note on the sources did not
         out.print(answer.sentences[-1].text, markup=False)
     if answer.unsupported:
-        from assistant.prompting import wording
+        from assistant.answering.prompting import wording
 
         flag = wording(Settings().prompts_dir, answer.language)["unsupported"]
         for text in answer.unsupported:

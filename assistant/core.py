@@ -13,22 +13,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import AnswerService, Event
+from assistant.answering.events import Event, Final, Rewrite, final_answer
+from assistant.answering.service import AnswerService
+from assistant.answering.verify import Verifier
+from assistant.domain import Answer, Dispatch, Filters, SentenceHit, Sentence
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import build_embedder, embedder_id
 from assistant.index.vectors import ChromaSentences
 from assistant.ingest.pipeline import IngestReport, IngestService
 from assistant.llms import ChatBackend, build_llm
-from assistant.llms.factory import resolve_backend
 from assistant.llms.base import LLMError, Message
-from assistant.model import Answer, Dispatch, Filters, SentenceHit, Sentence
-from assistant.prompting import answer_language
-from assistant.ingest.sentences import detect_language
-from assistant.retrieve import HybridRetriever
-from assistant.rewrite import QuestionRewriter
-from assistant.settings import Settings
-from assistant.translate import QuestionTranslator
-from assistant.verify import Verifier
+from assistant.llms.factory import resolve_backend
+from assistant.query.rewrite import QuestionRewriter
+from assistant.query.translate import QuestionTranslator
+from assistant.retrieval.retriever import HybridRetriever
+from assistant.settings import RetrievalSettings, Settings
+from assistant.text.language import question_language
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +56,22 @@ class Assistant:
     def vectors(self) -> ChromaSentences:
         return ChromaSentences(self.settings.index, self.settings.home_dir, embedder_id(self.settings.embedder))
 
+    @property
+    def retrieval_settings(self) -> RetrievalSettings:
+        """The retrieval settings as applied: no chunk weight when chunks are not embedded."""
+        if self.settings.index.embed_chunks:
+            return self.settings.retrieval
+        return self.settings.retrieval.model_copy(update={"chunk_weight": 0.0})
+
     @cached_property
     def retriever(self) -> HybridRetriever:
-        retrieval = self.settings.retrieval
-        if not self.settings.index.embed_chunks:
-            retrieval = retrieval.model_copy(update={"chunk_weight": 0.0})
-        return HybridRetriever(self.catalog, self.vectors, self.embedder, retrieval)
+        return HybridRetriever(self.catalog, self.vectors, self.embedder, self.retrieval_settings)
 
     @cached_property
     def verifier(self) -> Verifier | None:
-        v = self.settings.verification
-        if not v.enabled:
+        if not self.settings.verification.enabled:
             return None
-        return Verifier(self.embedder, self.vectors, v.min_cosine, v.min_overlap, v.min_novel, v.max_per_sentence)
+        return Verifier(self.embedder, self.vectors, self.settings.verification)
 
     @cached_property
     def answers(self) -> AnswerService:
@@ -76,11 +79,11 @@ class Assistant:
 
     @cached_property
     def rewriter(self) -> QuestionRewriter:
-        return QuestionRewriter(self.settings.prompts_dir, self.llm)
+        return QuestionRewriter(self.settings, self.llm)
 
     @cached_property
     def translator(self) -> QuestionTranslator:
-        return QuestionTranslator(self.settings.prompts_dir, self.llm)
+        return QuestionTranslator(self.settings, self.llm)
 
     def llm(self) -> ChatBackend:
         """The language model, loaded on first use."""
@@ -121,62 +124,93 @@ class Assistant:
         home folder, across processes (several servers may share one index)."""
         from filelock import FileLock
 
-        service = IngestService(self.catalog, self.vectors, self.embedder, self.settings.index.chunk_max_words,
-                                embed_chunks=self.settings.index.embed_chunks)
+        service = IngestService(self.catalog, self.vectors, self.embedder, self.settings.index)
         with FileLock(self.settings.home_dir / "ingest.lock"):
             return service.ingest(paths, progress=progress, on_file=on_file)
 
-    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> list[SentenceHit]:
-        """The best source sentences for a question (searched in translation too
-        when its language is a minority in the corpus, see translate_questions)."""
-        return self.answers.find(question, answer_language(detect_language(question)), top_k, filters)[0]
+    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+                 reference_date: date | None = None) -> list[SentenceHit]:
+        """The best source sentences for a question, found as :meth:`ask` finds
+        them: relative dates in the question become the date filter (counted
+        from ``reference_date``), and the question is searched in translation too
+        when its language is a minority in the corpus (see translate_questions)."""
+        language = question_language(question)
+        dated, phrase = self.answers.dated(question, language, filters or Filters(), reference_date)
+        return self.answers.find(question, language, top_k, dated if phrase else filters)[0]
+
+    def question_language(self, question: str) -> str:
+        """The language ``question`` is answered in ("it" or "en")."""
+        return question_language(question)
 
     def relevance_decline(self, question: str, hits: list[SentenceHit]) -> str | None:
         """Why :meth:`ask` would decline ``question`` over these hits before
         asking the model (nothing found, or nothing relevant enough), or None."""
-        return self.answers.decline_before_model(hits, answer_language(detect_language(question)))
+        return self.answers.decline_before_model(hits, question_language(question))
 
     def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None,
             history: list[Message] | None = None, reference_date: date | None = None) -> Answer:
         """A cited answer, or a declared abstention. With ``history`` (earlier
         user/assistant messages) the question is first rewritten to stand alone."""
-        final = None
-        for event in self.ask_events(question, filters, top_k, history, reference_date):
-            if event["event"] == "final":
-                final = event["answer"]
-        assert final is not None
-        return final
+        return final_answer(self.ask_events(question, filters, top_k, history, reference_date))
 
     def ask_events(self, question: str, filters: Filters | None = None, top_k: int | None = None,
                    history: list[Message] | None = None, reference_date: date | None = None,
                    model_turn: Callable[[], AbstractContextManager] = nullcontext) -> Iterator[Event]:
         """The same answer as a stream of events (see AnswerService.ask_events),
-        preceded by ``{"event": "rewrite", "question": ...}`` when a follow-up was rewritten.
+        preceded by a ``Rewrite`` event when a follow-up was rewritten.
         Model calls run inside ``model_turn()``; retrieval and questions declined
         before the model do not."""
         if not question.strip():
             raise ValueError("The question is empty")
         standalone = self.rewriter.rewrite(question, history, model_turn) if history else None
         if standalone:
-            yield {"event": "rewrite", "question": standalone}
+            yield Rewrite(standalone)
         for event in self.answers.ask_events(standalone or question, filters, top_k, reference_date, model_turn):
-            if event["event"] == "final" and standalone:
-                event["answer"].question = question.strip()
-                event["answer"].standalone_question = standalone
+            if isinstance(event, Final) and standalone:
+                event.answer.question = question.strip()
+                event.answer.standalone_question = standalone
             yield event
 
+    # --- the corpus ---------------------------------------------------------------
     def dispatch(self, doc_id: str) -> tuple[Dispatch, list[Sentence]] | None:
         """A dispatch and its sentences."""
         found = self.catalog.dispatch(doc_id)
         return (found, self.catalog.sentences_of(doc_id)) if found else None
 
+    def list_dispatches(self, query: str = "", filters: Filters | None = None, offset: int = 0,
+                        limit: int = 50) -> tuple[int, list[Dispatch]]:
+        """(how many match, one page of them): dispatches newest first, matching
+        ``query`` in title or body (or by id) and ``filters``."""
+        return self.catalog.list_dispatches(query, filters, offset, limit)
+
+    def corpus_stats(self) -> dict[str, Any]:
+        """Counts of dispatches, sentences, chunks and files, dispatches by
+        language and by source, and when the last ingest ran."""
+        return self.catalog.stats()
+
+    def dispatches(self, doc_ids: Iterable[str]) -> dict[str, Dispatch]:
+        """These dispatches by id (unknown ids left out)."""
+        return self.catalog.dispatches(doc_ids)
+
+    def ids_with_titles(self, titles: Iterable[str]) -> set[str]:
+        """The ids of the dispatches titled exactly one of ``titles``."""
+        return self.catalog.ids_with_titles(titles)
+
+    def sentences(self, ids: Iterable[str]) -> dict[str, Sentence]:
+        """These sentences by id (unknown ids left out)."""
+        return self.catalog.sentences(ids)
+
+    def sentences_of(self, doc_id: str) -> list[Sentence]:
+        """A dispatch's sentences in order."""
+        return self.catalog.sentences_of(doc_id)
+
     def status(self, check_backends: bool = True, load_model: bool = False) -> dict[str, Any]:
         """What is indexed and which backends are configured and reachable;
         ``load_model`` loads the model first, so that its state is known."""
-        stats = self.catalog.stats()
+        stats = self.corpus_stats()
         backends: dict[str, Any] = {
             "embedder": self.settings.embedder.model,
-            "vector_store": "embedded" if self.settings.index.chroma == "embedded" else self.settings.index.chroma,
+            "vector_store": self.settings.index.chroma,
             "llm_setting": self.settings.llm.backend,
         }
         if check_backends:

@@ -73,6 +73,8 @@ class LLMSettings(BaseModel):
         description="Where the bundled model is assembled from its packages.")
     context_window: int = 4096
     max_tokens: int = 384
+    question_max_tokens: int = Field(
+        96, description="Most tokens of a follow-up rewritten to stand alone, or of a question's translation.")
     temperature: float = 0.0
     threads: int | None = None
     timeout_s: float = Field(120.0, description="Upper bound for one model call.")
@@ -88,6 +90,28 @@ class LLMSettings(BaseModel):
         "doubles from 0.5 s after each crash and starts again once a process stays up a minute).")
     start_timeout_s: float = Field(120.0, description="Upper bound for a model process to load its model.")
     probe_timeout_s: float = Field(2.0, description="How long 'auto' waits for Ollama to answer.")
+
+
+class FusionSettings(BaseModel):
+    """How the dense and lexical scores are weighed (assistant/retrieval/fusion.py)."""
+
+    lexical_base: float = Field(
+        0.1, description="Lexical weight = lexical_base + lexical_span x the share of the corpus written in the "
+        "question's language (English words rarely occur in Italian text). Tuned on 600 SQuAD-it and 600 "
+        "SQuAD-en-it dev questions together (README, Retrieval).")
+    lexical_span: float = Field(0.6, description="See lexical_base.")
+    document_lexical_span: float = Field(
+        0.7, description="Weight of the dispatch-level BM25 score added to each of its sentences = this x the "
+        "share of the corpus in the question's language: within a language it finds the dispatch whose "
+        "sentences hold the question's words between them; across languages it only adds noise. Tuned on 800 "
+        "SQuAD-it and 800 SQuAD-en-it dev questions together (evals/results/README.md).")
+    translation_dense: float = Field(
+        0.5, description="Share of the dense score taken from the embedding of the question's translation. Tuned "
+        "on 400 SQuAD-en-it dev questions, checked on another 600 (evals/results/README.md, \"Questions "
+        "searched in translation\").")
+    translation_lexical_trust: float = Field(
+        0.2, description="The lexical weights of a translated question are scaled by this (a small model's "
+        "translation gets names right more often than wording). Tuned with translation_dense.")
 
 
 class RetrievalSettings(BaseModel):
@@ -111,6 +135,9 @@ class RetrievalSettings(BaseModel):
     translate_questions: bool = Field(
         True, description="A question in a language that is a minority in the corpus is also searched in the "
         "corpus's main language, translated by the language model (one short model call).")
+    translate_below_share: float = Field(
+        0.5, description="A question is translated when its language is below this share of the corpus.")
+    fusion: FusionSettings = FusionSettings()
     answer_type_boost: float = Field(
         0.3, description="Added to the fused score of sentences holding what the question word asks for (a date "
         "for 'quando'/'when', a number for 'quanti'/'how many'); 0 = off.")
@@ -129,7 +156,7 @@ class RetrievalSettings(BaseModel):
 
 
 class VerificationSettings(BaseModel):
-    """Checking each answer sentence against the sources it cites (see assistant/verify.py)."""
+    """Checking each answer sentence against the sources it cites (see assistant/answering/verify.py)."""
 
     enabled: bool = Field(True, description="Verify citations after generation; off shows the model's own.")
     # A source supports an answer sentence when either score reaches its threshold.
@@ -142,7 +169,7 @@ class VerificationSettings(BaseModel):
     min_novel: float = Field(0.3, description="Share of the answer sentence's words that are not in the question "
                              "(the answer proper) found in the source.")
     max_per_sentence: int = Field(1, description="Most citations kept for one answer sentence.")
-    # Does the cited sentence answer the *question* (assistant/relevance.py)? A citation
+    # Does the cited sentence answer the *question* (assistant/answering/relevance.py)? A citation
     # that fails is replaced by the best supporting source that passes, or dropped.
     question_max_rank: int = Field(
         1 << 30, description="A cited sentence must be among this many best-ranked sources given to the model.")
@@ -163,7 +190,7 @@ class VerificationSettings(BaseModel):
 
     def relevance_policy(self) -> "RelevancePolicy":
         """The question check these settings describe."""
-        from assistant.relevance import RelevancePolicy
+        from assistant.answering.relevance import RelevancePolicy
 
         return RelevancePolicy(max_rank=self.question_max_rank, min_relative=self.question_min_relative,
                                require_kind=self.question_require_kind, min_judged=self.question_min_judged,
@@ -210,7 +237,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config = _config_file()
+        config = _config_file(getattr(init_settings, "init_kwargs", {}).get("home"))
         if config is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
         return tuple(sources)
@@ -222,12 +249,14 @@ class Settings(BaseSettings):
         return self.home
 
 
-def _config_file() -> Path | None:
+def _config_file(home: str | Path | None = None) -> Path | None:
+    """ASSISTANT_CONFIG, else config.toml in the home folder (``home`` as given
+    to ``Settings``, else ASSISTANT_HOME, else ./.assistant) when it exists."""
     explicit = os.environ.get("ASSISTANT_CONFIG")
     if explicit:
         path = Path(explicit)
         if not path.is_file():
             raise FileNotFoundError(f"ASSISTANT_CONFIG points to {path}, which does not exist")
         return path
-    default = Path(os.environ.get("ASSISTANT_HOME", "./.assistant")) / "config.toml"
+    default = Path(home or os.environ.get("ASSISTANT_HOME", "./.assistant")) / "config.toml"
     return default if default.is_file() else None

@@ -34,12 +34,12 @@ def _percentile(values: list[float], q: float) -> float:
 
 def bench(home: Path, n: int, seed: int) -> dict:
     from assistant.core import Assistant
-    from assistant.model import Filters
+    from assistant.domain import Filters
     from assistant.settings import Settings
 
     helper = Assistant(Settings(home=home))
-    total, _ = helper.catalog.list_dispatches(limit=1)
-    _, everything = helper.catalog.list_dispatches(limit=total)
+    total, _ = helper.list_dispatches(limit=1)
+    _, everything = helper.list_dispatches(limit=total)
     dispatches = [d for d in everything if d.title and d.published_at]
     if not dispatches:
         raise SystemExit(f"{home}: no dated dispatches with titles")
@@ -54,7 +54,7 @@ def bench(home: Path, n: int, seed: int) -> dict:
         start = time.perf_counter()
         helper.retrieve(d.title, window)
         dated.append((time.perf_counter() - start) * 1000)
-    stats = helper.catalog.stats()
+    stats = helper.corpus_stats()
     return {"index": str(home), "dispatches": stats.get("dispatches"), "sentences": stats.get("sentences"),
             "questions": len(plain),
             "plain_ms": {"p50": _percentile(plain, 50), "p95": _percentile(plain, 95)},

@@ -1,6 +1,6 @@
 """Choose which sources conflict detection starts from, on a conflict-set run.
 
-Replays the conflict step (``assistant.answer.with_conflict``, the code the
+Replays the conflict step (``assistant.answering.service.with_conflict``, the code the
 answering service runs) over an evaluation run of a conflict set
 (``assistant/evaluate/conflict_set.py``), reading the sources back from the
 run's index, for several numbers of best-ranked sources checked besides the
@@ -16,13 +16,13 @@ import argparse
 import json
 from pathlib import Path
 
-from assistant.answer import ANCHORS, with_conflict
-from assistant.cite import to_citation
+from assistant.answering.service import ANCHORS, with_conflict
+from assistant.answering.cite import to_citation
 from assistant.core import Assistant
 from assistant.evaluate.metrics import conflict_flagged
 from assistant.evaluate.replay import numbered_sources, verified_sentences
-from assistant.model import Answer
-from assistant.prompting import wording
+from assistant.domain import Answer
+from assistant.answering.prompting import wording
 from assistant.settings import Settings
 
 

@@ -1,4 +1,4 @@
-"""Choose the question-relevance check of citations (assistant/relevance.py)
+"""Choose the question-relevance check of citations (assistant/answering/relevance.py)
 on evaluation runs, as a whole.
 
 Reads the ``results.jsonl`` of answer runs (each answer records, per answer
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from assistant.evaluate.metrics import citation_correct, token_f1
 from assistant.evaluate.replay import given_sources, verified_sentences
-from assistant.relevance import RelevancePolicy, recheck, relevance_of
+from assistant.answering.relevance import RelevancePolicy, recheck, relevance_of
 
 BASELINE = RelevancePolicy()
 

@@ -25,14 +25,15 @@ import json
 from pathlib import Path
 
 import assistant  # noqa: F401
-from assistant.cite import strip_markers
+from assistant.answering.cite import strip_markers
 from assistant.core import Assistant
 from assistant.evaluate.metrics import citation_correct
 from assistant.evaluate.runner import read_results
-from assistant.prompting import NumberedSource, answer_language
-from assistant.model import SentenceHit
-from assistant.settings import Settings
-from assistant.verify import Verifier, split_answer
+from assistant.answering.prompting import NumberedSource
+from assistant.text.language import answer_language
+from assistant.domain import SentenceHit
+from assistant.settings import Settings, VerificationSettings
+from assistant.answering.verify import Verifier, split_answer
 
 COSINES = [round(0.84 + 0.01 * i, 2) for i in range(12)] + [2.0]
 OVERLAPS = [0.5, 0.7, 0.9, 1.0, 2.0]
@@ -44,7 +45,7 @@ GATES = [0.84, 0.86, 0.87, 0.88, 0.89, 0.90]
 def collect(helper: Assistant, runs: list[Path]) -> list[dict]:
     """Per answered question: its sentences' support by every source, the model's
     citation numbers and which sources are correct."""
-    verifier = Verifier(helper.embedder, helper.vectors, 0, 0, 0)
+    verifier = Verifier(helper.embedder, helper.vectors, VerificationSettings(min_cosine=0, min_overlap=0, min_novel=0))
     items = []
     for run in runs:
         for r in read_results(run / "results.jsonl").values():
@@ -89,7 +90,8 @@ def replay(items: list[dict], min_cos: float, min_ovl: float, min_novel: float, 
            gate: float = 0.0) -> dict:
     """The verification policy's outcome with these thresholds (and, with ``gate``, a
     stricter retrieval threshold: questions whose top dense cosine is below it are declined)."""
-    verifier = Verifier(None, None, min_cos, min_ovl, min_novel, per_sentence)
+    verifier = Verifier(None, None, VerificationSettings(min_cosine=min_cos, min_overlap=min_ovl, min_novel=min_novel,
+                                                     max_per_sentence=per_sentence))
     shown = correct_shown = any_correct = unsupported = declined = gated = 0
     answerable = len(items)
     for item in items:

@@ -32,7 +32,7 @@ def make_settings(home: Path, **overrides) -> Settings:
     itself is tested on its own); no question translation unless ``retrieval`` says so."""
     llm = overrides.pop("llm", LLMSettings(backend="llamacpp", timeout_s=600))
     # retrieval tests run without model calls: questions are searched as asked
-    # (translation has its own tests, tests/test_translate.py)
+    # (translation has its own tests, tests/query/test_translate.py)
     retrieval = overrides.pop("retrieval", RetrievalSettings(translate_questions=False))
     return Settings(home=home, llm=llm, retrieval=retrieval, **overrides)
 

@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 
+pytestmark = pytest.mark.slow  # a real embedding model
+
 QUESTION = "Quando saranno dispiegate in Ucraina le forze armate occidentali?"
 
 

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.answer_types import holds_type
-from assistant.conflicts import is_value
+from assistant.retrieval.answer_types import holds_type
+from assistant.answering.conflicts import is_value
 from assistant.evaluate.metrics import normalize_answer
 
 COPY_SOURCE = "Agenzia Beta (copy of the passage with the answer replaced)"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.ingest.sentences import detect_language
+from assistant.text.language import detect_language
 
 
 class Question(BaseModel):

@@ -9,9 +9,9 @@ scripts/calibrate_conflicts.py)."""
 
 from __future__ import annotations
 
-from assistant.model import SentenceHit
-from assistant.prompting import NumberedSource, number_sources
-from assistant.verify import VerifiedSentence
+from assistant.domain import SentenceHit
+from assistant.answering.prompting import NumberedSource, number_sources
+from assistant.answering.verify import VerifiedSentence
 
 
 def verified_sentences(record: dict) -> list[VerifiedSentence]:

@@ -17,13 +17,13 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from tqdm import tqdm
 
-from assistant.cite import strip_markers
+from assistant.answering.cite import strip_markers
 from assistant.evaluate.metrics import (answer_hit_at_k, citation_scores, conflict_flagged, dedupe_keep_order,
                                        exact_match, hit_at_k, mrr_at_k, question_check_scores, token_f1)
 from assistant.evaluate.questions import Question, load_questions, sample_questions
 from assistant.ingest.readers import fingerprint
 from assistant.llms.base import LLMError
-from assistant.model import Filters, SentenceHit
+from assistant.domain import Filters, SentenceHit
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def _filters(question: Question, window: int | None) -> Filters:
     return Filters(since=day - timedelta(days=window), until=day)
 
 
-def held_out_ids(catalog, question: Question, hold_out: str | None) -> list[str]:
+def held_out_ids(corpus, question: Question, hold_out: str | None) -> list[str]:
     """The dispatches left out of retrieval for ``question``: its gold
     dispatches ("paragraph"), or with every dispatch titled as one of them
     ("article": the whole source article, not just the passage that answers)."""
@@ -126,13 +126,13 @@ def held_out_ids(catalog, question: Question, hold_out: str | None) -> list[str]
         return []
     gold = set(question.gold_doc_ids)
     if hold_out == "article":
-        gold |= catalog.ids_with_titles(d.title for d in catalog.dispatches(gold).values())
+        gold |= corpus.ids_with_titles(d.title for d in corpus.dispatches(gold).values())
     return sorted(gold)
 
 
-def _texts(catalog, ids: list[str]) -> list[str]:
+def _texts(corpus, ids: list[str]) -> list[str]:
     """The sentences' texts in the order of ``ids`` ("" for one no longer indexed)."""
-    found = catalog.sentences(ids)
+    found = corpus.sentences(ids)
     return [found[i].text if i in found else "" for i in ids]
 
 
@@ -201,6 +201,8 @@ class EvalRunner:
             "retrieval_only": o.retrieval_only, "top_k": o.top_k, "date_window_days": o.date_window_days,
             "language": o.language, "hold_out": o.hold_out, "with_evidence": o.with_evidence,
             "embedder": settings.embedder.model, "retrieval": settings.retrieval.model_dump(mode="json"),
+            "index": settings.index.model_dump(mode="json", include={"embed_chunks", "chunk_max_words"}),
+            "chunk_weight_applied": self.helper.retrieval_settings.chunk_weight,
             "verification": settings.verification.model_dump(mode="json"),
             "llm_backend": settings.llm.backend, "prompts_dir": str(settings.prompts_dir),
             "llm": settings.llm.model_dump(mode="json", include=ANSWER_SHAPING),
@@ -224,11 +226,11 @@ class EvalRunner:
         """One result record: what was retrieved and answered, with its metrics."""
         helper = self.helper
         filters = _filters(question, self.options.date_window_days)
-        held_out = held_out_ids(helper.catalog, question, self.options.hold_out)
+        held_out = held_out_ids(helper, question, self.options.hold_out)
         if held_out:  # the evidence is out of reach: the right outcome is to decline
             filters = filters.model_copy(update={"exclude_doc_ids": held_out})
             question = question.model_copy(update={"answerable": False})
-        gold_sentences = set() if held_out else gold_sentence_ids(helper.catalog.sentences_of, question)
+        gold_sentences = set() if held_out else gold_sentence_ids(helper.sentences_of, question)
         gold_docs = set() if held_out else set(question.gold_doc_ids)
         record: dict[str, Any] = {
             "id": question.id, "question": question.question, "language": question.language,
@@ -236,8 +238,10 @@ class EvalRunner:
             "gold_answers": question.answers, "gold_doc_ids": sorted(gold_docs),
             "gold_sentence_ids": sorted(gold_sentences), "filters": filters.model_dump(mode="json"),
         }
+        # "this week" in a dated question counts from the day it was asked
+        asked_on = date.fromisoformat(question.question_date[:10]) if question.question_date else None
         started = time.perf_counter()
-        hits = helper.retrieve(question.question, filters, top_k=RETRIEVAL_DEPTH)
+        hits = helper.retrieve(question.question, filters, top_k=RETRIEVAL_DEPTH, reference_date=asked_on)
         retrieval_seconds = time.perf_counter() - started
         record["ranked"] = [{"sentence_id": h.sentence.id, "doc_id": h.sentence.doc_id, "score": round(h.score, 6),
                              "dense": None if h.dense is None else round(h.dense, 6)} for h in hits[:10]]
@@ -253,8 +257,6 @@ class EvalRunner:
             record.update({"abstained": float(reason is not None), "abstain_reason": reason,
                            "timings": {"retrieval": retrieval_seconds}})
             return record
-        asked_on = date.fromisoformat(question.question_date[:10]) if question.question_date else None
-        # "this week" in a dated question counts from the day it was asked
         answer = helper.ask(question.question, filters, top_k=self.options.top_k, reference_date=asked_on)
         record.update({
             "answer": answer.answer, "abstain_reason": answer.abstain_reason, "backend": answer.backend,
@@ -264,7 +266,7 @@ class EvalRunner:
             "context_tokens": answer.context_tokens, "timings": answer.timings,
             "checks": answer.checks,
             "judged": answer.judged,
-            "retrieved_texts": _texts(helper.catalog, [r["sentence_id"] for r in answer.retrieved]),
+            "retrieved_texts": _texts(helper, [r["sentence_id"] for r in answer.retrieved]),
             "conflicts": [side.model_dump(mode="json") for side in answer.conflicts],
             "conflict_kind": answer.conflict_kind,
         })

@@ -13,9 +13,12 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from assistant.domain import Chunk, Dispatch, Filters, ParsedDispatch, Sentence
+from assistant.index.files import FileRecords
 from assistant.index.lexical import index_terms
 from assistant.index.overfetch import overfetched
-from assistant.model import Chunk, Dispatch, Filters, ParsedDispatch, Sentence
+
+IN_BATCH = 500  # values of one IN list per query (SQLite allows 32,766 parameters)
 
 _SCHEMA = """
 PRAGMA journal_mode=WAL;
@@ -49,7 +52,7 @@ def date_int(value: date | None) -> int:
     return value.year * 10000 + value.month * 100 + value.day if value else 0
 
 
-class Catalog:
+class Catalog(FileRecords):
     """Thread-safe access to the catalog database."""
 
     def __init__(self, path: Path):
@@ -80,66 +83,21 @@ class Catalog:
         with self._lock:
             return self._db.execute(sql, tuple(params)).fetchall()
 
-    def _rows_in(self, sql: str, values: list[str]) -> list[sqlite3.Row]:
+    def _rows_in(self, sql: str, values: list[str], params: Iterable = ()) -> list[sqlite3.Row]:
         """Rows of ``sql``, whose ``{marks}`` is an ``IN`` list, for all
-        ``values``, asked 500 at a time (below SQLite's parameter limit)."""
+        ``values``, asked IN_BATCH at a time (below SQLite's parameter limit);
+        ``params`` follow each batch's values."""
         rows: list[sqlite3.Row] = []
-        for start in range(0, len(values), 500):
-            part = values[start:start + 500]
-            rows += self._rows(sql.format(marks=",".join("?" * len(part))), part)
+        params = list(params)
+        for start in range(0, len(values), IN_BATCH):
+            part = values[start:start + IN_BATCH]
+            rows += self._rows(sql.format(marks=",".join("?" * len(part))), [*part, *params])
         return rows
 
     # --- meta -------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         rows = self._rows("SELECT value FROM meta WHERE key=?", (key,))
         return rows[0]["value"] if rows else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
-
-    # --- files ------------------------------------------------------------
-    def file_record(self, path: str) -> tuple[str, list[str]] | None:
-        """(sha256, doc ids) of a file as last ingested, or None."""
-        rows = self._rows("SELECT sha256, doc_ids FROM files WHERE path=?", (path,))
-        return (rows[0]["sha256"], json.loads(rows[0]["doc_ids"])) if rows else None
-
-    def record_file(self, path: str, sha256: str, size: int, doc_ids: list[str]) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO files(path, sha256, size, doc_ids, ingested_at) VALUES (?,?,?,?,?)",
-                (path, sha256, size, json.dumps(doc_ids), time.time()),
-            )
-            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last_ingest', ?)", (str(time.time()),))
-
-    def forget_files_with(self, doc_ids: list[str]) -> None:
-        """Mark file records that own any of these dispatches as changed, so
-        the files are read again on the next ingest. Their dispatch lists are
-        kept: they tell which old dispatches the new reading drops."""
-        wanted = set(doc_ids)
-        with self.transaction() as db:
-            for row in db.execute("SELECT path, doc_ids FROM files").fetchall():
-                if wanted & set(json.loads(row["doc_ids"])):
-                    db.execute("UPDATE files SET sha256='' WHERE path=?", (row["path"],))
-
-    def doc_ids_of_other_files(self, path: str) -> set[str]:
-        ids: set[str] = set()
-        for row in self._rows("SELECT doc_ids FROM files WHERE path<>?", (path,)):
-            ids.update(json.loads(row["doc_ids"]))
-        return ids
-
-    # --- pending (crash safety) --------------------------------------------
-    def mark_pending(self, doc_ids: list[str]) -> None:
-        with self.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO pending(doc_id, started_at) VALUES (?, ?)",
-                           [(d, time.time()) for d in doc_ids])
-
-    def pending(self) -> list[str]:
-        return [r["doc_id"] for r in self._rows("SELECT doc_id FROM pending")]
-
-    def clear_pending(self, doc_ids: list[str]) -> None:
-        with self.transaction() as db:
-            db.executemany("DELETE FROM pending WHERE doc_id=?", [(d,) for d in doc_ids])
 
     # --- dispatches -------------------------------------------------------
     def content_hashes(self, doc_ids: list[str]) -> dict[str, str]:
@@ -193,21 +151,14 @@ class Catalog:
         return _dispatch(rows[0]) if rows else None
 
     def dispatches(self, doc_ids: Iterable[str]) -> dict[str, Dispatch]:
-        ids = list(dict.fromkeys(doc_ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        return {r["id"]: _dispatch(r) for r in self._rows(
-            f"SELECT {_DISPATCH_COLUMNS} FROM dispatches WHERE id IN ({marks})", ids)}
+        return {r["id"]: _dispatch(r) for r in self._rows_in(
+            f"SELECT {_DISPATCH_COLUMNS} FROM dispatches WHERE id IN ({{marks}})", list(dict.fromkeys(doc_ids)))}
 
     def ids_with_titles(self, titles: Iterable[str]) -> set[str]:
         """The ids of the dispatches titled exactly one of ``titles`` (e.g. the
         paragraphs of one article)."""
         names = [t for t in dict.fromkeys(titles) if t]
-        if not names:
-            return set()
-        marks = ",".join("?" * len(names))
-        return {r[0] for r in self._rows(f"SELECT id FROM dispatches WHERE title IN ({marks})", names)}
+        return {r[0] for r in self._rows_in("SELECT id FROM dispatches WHERE title IN ({marks})", names)}
 
     def list_dispatches(self, query: str = "", filters: Filters | None = None, offset: int = 0,
                         limit: int = 50) -> tuple[int, list[Dispatch]]:
@@ -231,9 +182,6 @@ class Catalog:
     def sentences_of(self, doc_id: str, first: int = 0, last: int = 1 << 30) -> list[Sentence]:
         return [_sentence(r) for r in self._rows(
             "SELECT * FROM sentences WHERE doc_id=? AND idx BETWEEN ? AND ? ORDER BY idx", (doc_id, first, last))]
-
-    def chunks_of(self, doc_id: str) -> list[Chunk]:
-        return [_chunk(r) for r in self._rows("SELECT * FROM chunks WHERE doc_id=? ORDER BY id", (doc_id,))]
 
     def chunks(self, chunk_ids: list[str]) -> list[Chunk]:
         """These chunks, in the order given (unknown ids left out)."""
@@ -295,16 +243,10 @@ class Catalog:
 
     def passing(self, doc_ids: Iterable[str], filters: Filters | None) -> set[str]:
         """The dispatches among ``doc_ids`` that pass ``filters``."""
-        ids = list(dict.fromkeys(doc_ids))
         where, params = _filter_sql(filters or Filters(), alias="d")
-        out: set[str] = set()
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            marks = ",".join("?" * len(part))
-            out.update(r[0] for r in self._rows(
-                f"SELECT d.id FROM dispatches d WHERE d.id IN ({marks})"
-                + "".join(f" AND {w}" for w in where), [*part, *params]))
-        return out
+        return {r[0] for r in self._rows_in("SELECT d.id FROM dispatches d WHERE d.id IN ({marks})"
+                                            + "".join(f" AND {w}" for w in where),
+                                            list(dict.fromkeys(doc_ids)), params)}
 
     def _fill_document_terms(self) -> None:
         """Build the per-dispatch lexical table from the sentence terms when a
@@ -317,12 +259,8 @@ class Catalog:
 
     def ingest_order(self, doc_ids: Iterable[str]) -> dict[str, tuple[float, int]]:
         """(ingested_at, rowid) of each dispatch: larger means written later."""
-        ids = list(dict.fromkeys(doc_ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        return {r[0]: (r[1] or 0.0, r[2]) for r in self._rows(
-            f"SELECT id, ingested_at, rowid FROM dispatches WHERE id IN ({marks})", ids)}
+        return {r[0]: (r[1] or 0.0, r[2]) for r in self._rows_in(
+            "SELECT id, ingested_at, rowid FROM dispatches WHERE id IN ({marks})", list(dict.fromkeys(doc_ids)))}
 
     def share_matching(self, filters: Filters) -> float:
         """The share of dispatches that pass the filters (1.0 without filters
@@ -350,9 +288,8 @@ class Catalog:
         if not terms or max_share >= 1:
             return set()
         rows = self._cached("sentence_count", lambda db: db.execute("SELECT COUNT(*) FROM sentences").fetchone()[0])
-        marks = ",".join("?" * len(terms))
-        return {r[0] for r in self._rows(f"SELECT term FROM lexical_vocab WHERE term IN ({marks}) AND doc > ?",
-                                         [*terms, max_share * rows])}
+        return {r[0] for r in self._rows_in("SELECT term FROM lexical_vocab WHERE term IN ({marks}) AND doc > ?",
+                                            terms, [max_share * rows])}
 
     def _cached(self, name: str, compute):
         """``compute(connection)``, computed again only after the catalog changed
@@ -391,17 +328,18 @@ def _filter_sql(filters: Filters, alias: str) -> tuple[list[str], list]:
     if filters.until:
         where.append(f"{alias}.date_int BETWEEN 1 AND ?")
         params.append(date_int(filters.until))
+    # lists of any length: one JSON parameter each, read by json_each
     if filters.sources:
-        marks = ",".join("?" * len(filters.sources))
-        where.append(f"(lower({alias}.source) IN ({marks}) OR lower({alias}.agency) IN ({marks}))")
-        low = [s.lower() for s in filters.sources]
-        params += low + low
+        listed = "(SELECT value FROM json_each(?))"
+        where.append(f"(lower({alias}.source) IN {listed} OR lower({alias}.agency) IN {listed})")
+        low = json.dumps([s.lower() for s in filters.sources])
+        params += [low, low]
     if filters.languages:
-        where.append(f"{alias}.language IN ({','.join('?' * len(filters.languages))})")
-        params += list(filters.languages)
+        where.append(f"{alias}.language IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(filters.languages)))
     if filters.exclude_doc_ids:
-        where.append(f"{alias}.id NOT IN ({','.join('?' * len(filters.exclude_doc_ids))})")
-        params += list(filters.exclude_doc_ids)
+        where.append(f"{alias}.id NOT IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(filters.exclude_doc_ids)))
     return where, params
 
 

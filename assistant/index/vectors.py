@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.domain import Chunk, Dispatch, Filters, Sentence, chunk_doc, doc_of, split_sentence_id
 from assistant.index.catalog import date_int
 from assistant.index.overfetch import overfetched
-from assistant.model import Chunk, Dispatch, Filters, Sentence, chunk_doc, doc_of, split_sentence_id
 from assistant.settings import IndexSettings
 
 #: rows per Chroma write (below its per-call cap of ~5,000)
@@ -139,9 +139,6 @@ class ChromaSentences:
             return {}
         matrix = np.asarray(got["embeddings"], dtype=np.float32)
         return dict(zip(got["ids"], (matrix @ vector).tolist()))
-
-    def ids_of(self, doc_ids: list[str]) -> list[str]:
-        return self._collection.get(where={"doc_id": {"$in": doc_ids}}, include=[])["ids"] if doc_ids else []
 
     def count(self) -> int:
         return self._collection.count()

@@ -7,16 +7,18 @@ import json
 import re
 from datetime import date, datetime
 
+from assistant.domain import Dispatch, ParsedDispatch
 from assistant.ingest.dateline import parse_date_words, parse_dateline
 from assistant.ingest.readers import RawRecord, ReadError
-from assistant.ingest.sentences import detect_language, group_chunks, split_sentences
-from assistant.model import Dispatch, ParsedDispatch
+from assistant.ingest.sentences import group_chunks, split_sentences
+from assistant.settings import IndexSettings
+from assistant.text.language import detect_language
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _LANG = re.compile(r"[A-Za-z]{2,3}")
 
 
-def parse_record(record: RawRecord, chunk_max_words: int = 120) -> ParsedDispatch:
+def parse_record(record: RawRecord, chunk_max_words: int = IndexSettings().chunk_max_words) -> ParsedDispatch:
     """Turn one raw record into a dispatch with sentences and chunks."""
     fields = record.fields
     if "text" in fields and "body" not in fields:

@@ -18,12 +18,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from assistant.domain import ParsedDispatch
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_passages
 from assistant.index.vectors import ChromaSentences
 from assistant.ingest.parse import parse_record
 from assistant.ingest.readers import ReadError, discover, fingerprint, read_records
-from assistant.model import ParsedDispatch
+from assistant.settings import IndexSettings
 
 log = logging.getLogger(__name__)
 MAX_LINE_ERRORS = 20  # bad lines listed per file; the rest are counted
@@ -53,13 +54,13 @@ class IngestReport:
 class IngestService:
     """Writes dispatches into the catalog and the vector store, in step."""
 
-    def __init__(self, catalog: Catalog, vectors: ChromaSentences, embedder, chunk_max_words: int = 120,
-                 batch_sentences: int = 256, embed_chunks: bool = True):
+    def __init__(self, catalog: Catalog, vectors: ChromaSentences, embedder, index: IndexSettings,
+                 batch_sentences: int = 256):
         self.catalog = catalog
-        self.embed_chunks = embed_chunks
+        self.embed_chunks = index.embed_chunks
         self.vectors = vectors
         self.embedder = embedder
-        self.chunk_max_words = chunk_max_words
+        self.chunk_max_words = index.chunk_max_words
         self.batch_sentences = batch_sentences
 
     def recover(self) -> int:

@@ -10,7 +10,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ class SourceFile:
     path: Path
     sha256: str = ""
     size: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:

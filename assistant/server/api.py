@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -10,7 +11,8 @@ from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from assistant.model import Filters
+from assistant.answering.events import Event, StreamFailed, final_answer
+from assistant.domain import Answer, Filters
 from assistant.server.context import ServerContext
 from assistant.server.gate import Busy, Ticket
 from assistant.server.schemas import AskRequest
@@ -38,22 +40,15 @@ def start_question(ctx: ServerContext, question: str) -> tuple[str, Ticket]:
         raise busy_error(exc) from exc
 
 
-def final_or_error(events) -> tuple[Any, dict | None]:
-    """Run an event stream to the end (releasing the model): (Answer, None) or (None, error event)."""
-    answer, error = None, None
-    for event in events:
-        if event["event"] == "final":
-            answer = event["answer"]
-        elif event["event"] == "error":
-            error = event
-    if answer is None and error is None:
-        error = {"status": 500, "message": "The answer stream ended without a result."}
-    return answer, error
-
-
-def raise_for(error: dict) -> None:
-    headers = {"Retry-After": str(error["retry_after"])} if "retry_after" in error else None
-    raise HTTPException(error["status"], error["message"], headers=headers)
+def answer_or_raise(events: Iterable[Event]) -> Answer:
+    """Run an event stream to the end (releasing the model): its answer, or
+    the HTTPException of its error event."""
+    try:
+        return final_answer(events)
+    except StreamFailed as exc:
+        error = exc.error
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+        raise HTTPException(error.status, error.message, headers=headers) from None
 
 
 def dispatch_summary(d) -> dict[str, Any]:
@@ -69,9 +64,7 @@ def build_api_router(settings: Settings) -> APIRouter:
         ctx = context(request)
         question, ticket = start_question(ctx, body.question)
         history = [m.model_dump() for m in body.history]
-        answer, error = final_or_error(ctx.events(ticket, question, body.filters, body.top_k, history))
-        if error:
-            raise_for(error)
+        answer = answer_or_raise(ctx.events(ticket, question, body.filters, body.top_k, history))
         return JSONResponse(answer.public())
 
     @router.post("/ask/stream", summary="The answer as Server-Sent Events",
@@ -91,7 +84,7 @@ def build_api_router(settings: Settings) -> APIRouter:
                    since: date | None = None, until: date | None = None,
                    offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=200)) -> dict[str, Any]:
         filters = Filters(since=since, until=until, sources=source, languages=language)
-        total, items = context(request).assistant.catalog.list_dispatches(q.strip(), filters, offset, limit)
+        total, items = context(request).assistant.list_dispatches(q.strip(), filters, offset, limit)
         return {"total": total, "offset": offset, "limit": limit, "items": [dispatch_summary(d) for d in items]}
 
     @router.get("/dispatches/{doc_id}", summary="One dispatch: metadata, body and sentences with offsets")

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.answering.events import Error, Event
 from assistant.core import Assistant
+from assistant.domain import Filters
 from assistant.llms.base import LLMError, Message
-from assistant.model import Filters
 from assistant.server.gate import Busy, ModelGate, Ticket
 from assistant.settings import ServerSettings
 
@@ -63,26 +64,24 @@ class ServerContext:
         return self.gate.ticket()
 
     def events(self, ticket: Ticket, question: str, filters: Filters | None = None, top_k: int | None = None,
-               history: list[Message] | None = None) -> Iterator[dict[str, Any]]:
-        """Answer events (``rewrite``, ``delta``, ``citations``, ``final``),
+               history: list[Message] | None = None) -> Iterator[Event]:
+        """Answer events (``Rewrite``, ``Delta``, ``Citations``, ``Final``),
         holding the model only while it runs (retrieval and questions declined
-        before the model never wait for it); failures become one ``error`` event with a readable
+        before the model never wait for it); failures become one ``Error`` event with a readable
         message and an HTTP-like status."""
         try:
             yield from self.assistant.ask_events(question, filters, top_k, history, model_turn=ticket.turn)
         except Busy as exc:
-            yield {"event": "error", "status": 503, "message": str(exc), "retry_after": exc.retry_after}
+            yield Error(503, str(exc), retry_after=exc.retry_after)
         except LLMError as exc:
-            event = {"event": "error", "status": 503, "message": f"The language model is unavailable: {exc}"}
             fallback = getattr(exc, "fallback", None)  # the most relevant sentences, when retrieval ran
-            if fallback is not None:
-                event["fallback"] = fallback.public()
-            yield event
+            yield Error(503, f"The language model is unavailable: {exc}",
+                        fallback=fallback.public() if fallback is not None else None)
         except ValueError as exc:
-            yield {"event": "error", "status": 422, "message": str(exc)}
+            yield Error(422, str(exc))
         except Exception as exc:  # never a stack trace for users; the log has it
             log.exception("answering failed")
-            yield {"event": "error", "status": 500, "message": f"Answering failed: {type(exc).__name__}: {exc}"}
+            yield Error(500, f"Answering failed: {type(exc).__name__}: {exc}")
         finally:
             ticket.release()
 

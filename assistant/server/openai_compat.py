@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from assistant.server.api import context, final_or_error, raise_for, start_question
+from assistant.answering.events import Delta, Error, Event, Final
+from assistant.server.api import answer_or_raise, context, start_question
 from assistant.server.schemas import ChatCompletionRequest
 from assistant.server.sse import STREAM_HEADERS
 from assistant.settings import Settings
@@ -46,22 +47,23 @@ def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None =
     return f"data: {json.dumps(payload, ensure_ascii=False, default=str)}\n\n"
 
 
-def _stream(events, cid: str, created: int, model: str) -> Iterator[str]:
+def completion_stream(events: Iterable[Event], cid: str, created: int, model: str) -> Iterator[str]:
+    """The answer events as OpenAI ``chat.completion.chunk`` lines, then ``[DONE]``."""
     yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
     streamed = False
     for event in events:
-        if event["event"] == "delta":
+        if isinstance(event, Delta):
             streamed = True
-            yield _chunk(cid, created, model, {"content": event["text"]})
-        elif event["event"] == "final":
-            answer = event["answer"]
+            yield _chunk(cid, created, model, {"content": event.text})
+        elif isinstance(event, Final):
+            answer = event.answer
             if not streamed:
                 yield _chunk(cid, created, model, {"content": answer.answer})
             elif answer.conflicts:  # the closing sentence on the conflicting sources, added after generation
                 yield _chunk(cid, created, model, {"content": " " + answer.sentences[-1].text})
             yield _chunk(cid, created, model, {}, "stop", **_extras(answer))
-        elif event["event"] == "error":
-            error = {"message": event["message"], "type": "server_error", "code": event["status"]}
+        elif isinstance(event, Error):
+            error = {"message": event.message, "type": "server_error", "code": event.status}
             yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
 
@@ -83,11 +85,9 @@ def build_openai_router(settings: Settings) -> APIRouter:
         events = ctx.events(ticket, question, body.filters, body.top_k, history)
         cid, created, model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), body.model or MODEL_ID
         if body.stream:
-            return StreamingResponse(_stream(events, cid, created, model), media_type="text/event-stream",
+            return StreamingResponse(completion_stream(events, cid, created, model), media_type="text/event-stream",
                                      headers=STREAM_HEADERS)
-        answer, error = final_or_error(events)
-        if error:
-            raise_for(error)
+        answer = answer_or_raise(events)
         completion = max(1, len(answer.answer) // 4)
         return JSONResponse({
             "id": cid, "object": "chat.completion", "created": created, "model": model,

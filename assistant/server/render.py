@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from assistant.model import Answer, Dispatch, Sentence
+from assistant.domain import Answer, Dispatch, Sentence
 
 
 def where(c: dict[str, Any] | Any) -> str:

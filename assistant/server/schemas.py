@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.model import Filters
+from assistant.domain import Filters
 
 
 class HistoryMessage(BaseModel):

@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from assistant.answering.events import Event
+
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -15,15 +17,9 @@ def sse_event(name: str | None, data: Any) -> str:
     return f"{head}data: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
-def answer_stream(events: Iterable[dict[str, Any]]) -> Iterator[str]:
+def answer_stream(events: Iterable[Event]) -> Iterator[str]:
     """Answer events as SSE: ``rewrite``, ``delta`` {text}, ``citations``
     {citations, provisional} (early ones, then the verified ones), then ``final`` (the ``Answer.public()`` JSON) or ``error``
     {status, message}."""
     for event in events:
-        kind = event["event"]
-        if kind == "final":
-            yield sse_event("final", event["answer"].public())
-        elif kind == "delta":
-            yield sse_event("delta", {"text": event["text"]})
-        else:
-            yield sse_event(kind, {k: v for k, v in event.items() if k != "event"})
+        yield sse_event(event.kind, event.payload())

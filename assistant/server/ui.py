@@ -11,9 +11,9 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.ingest.sentences import detect_language
-from assistant.model import Filters
-from assistant.prompting import answer_language, wording
+from assistant.answering.events import Citations, Delta, Error, Final, Rewrite
+from assistant.answering.prompting import wording
+from assistant.domain import Filters
 from assistant.server.context import UPLOAD_SUFFIXES, FileResult, ServerContext
 from assistant.server.gate import Busy
 from assistant.server.render import (answer_markdown, citation_choice, citations_html, dispatch_html,
@@ -61,7 +61,7 @@ class ChatUI:
             yield chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), conversation, gr.skip(), ""
             return
         chat = [*chat, {"role": "user", "content": escape(question)}, {"role": "assistant", "content": "…"}]
-        language = answer_language(detect_language(question))
+        language = self.ctx.assistant.question_language(question)
         state: dict[str, Any] = {"rewrite": "", "text": "", "citations": [], "model": gr.skip()}
 
         def view(body: str | None = None):
@@ -82,19 +82,18 @@ class ChatUI:
         yield view()
         history = [dict(m) for m in conversation]
         for event in self.ctx.events(ticket, question, filters, None, history):
-            kind = event["event"]
-            if kind == "rewrite":
-                state["rewrite"] = rewrite_markdown(event["question"], REWRITE_LABEL.get(language, "Rewritten"))
-            elif kind == "delta":
-                state["text"] += event["text"]
-            elif kind == "citations":
-                state["citations"] = event["citations"]
-            elif kind == "error":
-                state["citations"] = (event.get("fallback") or {}).get("citations", [])
-                yield view("\n\n".join(x for x in (state["rewrite"], f"⚠️ {escape(event['message'])}") if x))
+            if isinstance(event, Rewrite):
+                state["rewrite"] = rewrite_markdown(event.question, REWRITE_LABEL.get(language, "Rewritten"))
+            elif isinstance(event, Delta):
+                state["text"] += event.text
+            elif isinstance(event, Citations):
+                state["citations"] = event.citations
+            elif isinstance(event, Error):
+                state["citations"] = (event.fallback or {}).get("citations", [])
+                yield view("\n\n".join(x for x in (state["rewrite"], f"⚠️ {escape(event.message)}") if x))
                 return
-            elif kind == "final":
-                answer = event["answer"]
+            elif isinstance(event, Final):
+                answer = event.answer
                 words = wording(self.prompts_dir, answer.language)
                 state["citations"] = [c.model_dump(mode="json") for c in answer.citations]
                 state["model"] = self.answer_line(answer)
@@ -137,16 +136,16 @@ class ChatUI:
 
     # --- corpus -----------------------------------------------------------------
     def corpus_stats(self) -> str:
-        stats = self.ctx.assistant.catalog.stats()
+        stats = self.ctx.assistant.corpus_stats()
         langs = ", ".join(f"{escape(k)} {v}" for k, v in stats["by_language"].items()) or "—"
         return (f"**{stats['dispatches']}** dispatches and **{stats['sentences']}** sentences indexed "
                 f"(by language: {langs}).")
 
     def source_choices(self) -> list[str]:
-        return [s for s in self.ctx.assistant.catalog.stats()["by_source"] if s != "unknown"]
+        return [s for s in self.ctx.assistant.corpus_stats()["by_source"] if s != "unknown"]
 
     def search(self, query: str):
-        total, items = self.ctx.assistant.catalog.list_dispatches((query or "").strip(), None, 0, LIST_LIMIT)
+        total, items = self.ctx.assistant.list_dispatches((query or "").strip(), None, 0, LIST_LIMIT)
         rows = [[d.id, d.published_at.isoformat() if d.published_at else "", d.agency or "", d.place or "",
                  d.title or "", d.language] for d in items]
         shown = f"{len(rows)} of {total} dispatches" + (" (refine the search to see others)" if total > len(rows) else "")

@@ -34,6 +34,7 @@ def _eval(cli, out: Path, *extra: str):
     return cli("eval", str(SEED_IT), "--corpus", str(CORPUS), "--out", str(out), "--retrieval-only", "-q", *extra)
 
 
+@pytest.mark.slow
 def test_eval_writes_results_summary_and_reports(cli, tmp_path):
     out = tmp_path / "run"
     result = _eval(cli, out)
@@ -50,6 +51,7 @@ def test_eval_writes_results_summary_and_reports(cli, tmp_path):
     assert (out / "index" / "catalog.sqlite").exists()  # --corpus builds a fresh index in the run folder
 
 
+@pytest.mark.slow
 def test_fail_under_exit_codes_name_the_metric(cli, tmp_path):
     out = tmp_path / "run"
     assert _eval(cli, out, "--fail-under", "doc_hit@1=1.0").exit_code == 0
@@ -61,6 +63,7 @@ def test_fail_under_exit_codes_name_the_metric(cli, tmp_path):
     assert _eval(cli, out, "--fail-under", "hit@1").exit_code == 2  # malformed: usage error
 
 
+@pytest.mark.slow
 def test_compare_prints_metric_differences_and_changed_questions(cli, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert _eval(cli, a).exit_code == 0

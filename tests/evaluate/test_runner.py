@@ -13,7 +13,7 @@ from assistant.evaluate.questions import Question
 from assistant.evaluate.runner import (EvalAborted, EvalOptions, EvalRunner, MAX_CONSECUTIVE_ERRORS,
                                        gold_sentence_ids, read_results)
 from assistant.llms.base import LLMError
-from assistant.model import Answer, Sentence
+from assistant.domain import Answer, Sentence
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_IT = ROOT / "evals" / "seed_it.jsonl"
@@ -48,6 +48,7 @@ def _options(tmp_path: Path, **kw) -> EvalOptions:
     return EvalOptions(questions=SEED_IT, out=tmp_path / "run", retrieval_only=True, **kw)
 
 
+@pytest.mark.slow
 def test_retrieval_only_run_scores_every_question(seed_assistant, tmp_path):
     records = EvalRunner(seed_assistant, _options(tmp_path)).run(progress=False)
     assert [r["id"] for r in records] == [json.loads(line)["id"] for line in SEED_IT.read_text().splitlines()]
@@ -68,6 +69,7 @@ def test_retrieval_only_run_scores_every_question(seed_assistant, tmp_path):
         assert "hit@5" not in r and "answer_hit@5" not in r and r["top_dense"] is not None
 
 
+@pytest.mark.slow
 def test_retrieval_only_run_records_the_relevance_decision(seed_assistant, tmp_path):
     records = EvalRunner(seed_assistant, _options(tmp_path)).run(progress=False)
     for r in records:
@@ -79,6 +81,7 @@ def test_retrieval_only_run_records_the_relevance_decision(seed_assistant, tmp_p
     assert sum(r["abstained"] for r in records if r["answerable"]) <= 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hold_out", ["paragraph", "article"])
 def test_held_out_evidence_makes_every_question_one_to_decline(seed_assistant, tmp_path, hold_out):
     records = EvalRunner(seed_assistant, _options(tmp_path, hold_out=hold_out)).run(progress=False)
@@ -103,6 +106,7 @@ class RecordingAsks(Interrupting):
         return Answer(question=question, answer="-", language="it", abstained=True, abstain_reason="low_relevance")
 
 
+@pytest.mark.slow
 def test_with_evidence_keeps_the_questions_that_name_it_and_dates_count_from_the_question(seed_assistant,
                                                                                            tmp_path):
     lines = SEED_IT.read_text(encoding="utf-8").splitlines()
@@ -129,6 +133,7 @@ def test_gold_sentences_from_spans_then_from_text():
     assert gold_sentence_ids(lookup, nothing) == set()
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_without_redoing_or_duplicating(seed_assistant, tmp_path):
     options = _options(tmp_path)
     first = Interrupting(seed_assistant, stop_at=5)
@@ -145,6 +150,7 @@ def test_interrupted_run_resumes_without_redoing_or_duplicating(seed_assistant, 
     assert len(records) == 12
 
 
+@pytest.mark.slow
 def test_torn_last_line_is_ignored_and_redone(seed_assistant, tmp_path):
     options = _options(tmp_path, limit=3)
     EvalRunner(seed_assistant, options).run(progress=False)
@@ -157,6 +163,7 @@ def test_torn_last_line_is_ignored_and_redone(seed_assistant, tmp_path):
     assert again.calls == 1 and [r["id"] for r in records] == ["seed-it-01", "seed-it-02", "seed-it-03"]
 
 
+@pytest.mark.slow
 def test_a_different_run_in_the_same_folder_is_refused(seed_assistant, tmp_path):
     EvalRunner(seed_assistant, _options(tmp_path, limit=2)).run(progress=False)
     with pytest.raises(ValueError, match="limit"):
@@ -165,6 +172,7 @@ def test_a_different_run_in_the_same_folder_is_refused(seed_assistant, tmp_path)
     assert len(records) == 3
 
 
+@pytest.mark.slow
 def test_a_run_with_another_answer_style_is_refused(seed_assistant, tmp_path, monkeypatch):
     EvalRunner(seed_assistant, _options(tmp_path, limit=2)).run(progress=False)
     llm = seed_assistant.settings.llm
@@ -173,6 +181,7 @@ def test_a_run_with_another_answer_style_is_refused(seed_assistant, tmp_path, mo
         EvalRunner(seed_assistant, _options(tmp_path, limit=2)).run(progress=False)
 
 
+@pytest.mark.slow
 def test_model_down_stops_the_run_keeping_results_and_retries_on_resume(seed_assistant, tmp_path):
     options = EvalOptions(questions=SEED_IT, out=tmp_path / "run")
     with pytest.raises(EvalAborted, match="not reachable"):

@@ -9,12 +9,12 @@ from datetime import date, timedelta
 
 import pytest
 
+from assistant.domain import Filters
 from assistant.index import catalog as catalog_module
 from assistant.index.catalog import Catalog
-from assistant.index.lexical import query_expression
 from assistant.ingest.parse import parse_record
 from assistant.ingest.readers import RawRecord
-from assistant.model import Filters
+from tests.support.index_probes import lexical_query
 
 WORDS = ["grano", "prezzo", "porto", "sciopero", "governo", "borsa", "petrolio", "banca"]
 
@@ -59,7 +59,7 @@ def test_filtered_bm25_equals_the_joined_query(catalog, monkeypatch, filters, ov
         monkeypatch.setattr(catalog_module, "LEXICAL_OVERFETCH", 1)
         monkeypatch.setattr(catalog_module, "LEXICAL_MAX_OVERFETCH", 200 if overfetch == "widened" else 5)
     share = catalog.share_matching(filters) if share_known else None
-    expression = query_expression("grano porto borsa")
+    expression = lexical_query("grano porto borsa")
     for limit in (3, 10, 60):
         sentences = catalog.lexical_search(expression, limit, filters, share)
         documents = catalog.lexical_document_search(expression, limit, filters, share)
@@ -100,7 +100,7 @@ def test_frequent_terms_are_those_in_more_than_the_share_of_sentences(catalog):
 
 
 def test_excluded_dispatches_are_left_out_of_every_search(catalog):
-    expression = query_expression("grano porto borsa")
+    expression = lexical_query("grano porto borsa")
     every = {doc for doc, _ in catalog.lexical_document_search(expression, 60)}
     gone = set(sorted(every)[:5])
     without = Filters(exclude_doc_ids=sorted(gone))

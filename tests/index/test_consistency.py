@@ -7,10 +7,10 @@ import json
 import pytest
 
 from assistant.core import Assistant
+from assistant.domain import chunk_doc
 from assistant.index.embedders import embed_passages
-from assistant.index.lexical import query_expression
-from assistant.model import chunk_doc
 from tests.conftest import make_settings
+from tests.support.index_probes import lexical_query, vector_ids
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ def _ids(helper: Assistant) -> dict[str, list[str]]:
     catalog = [r[0] for r in db._rows("SELECT id FROM sentences")]
     lexical = [r[0] for r in db._rows("SELECT sentence_id FROM lexical")]
     docs = [r[0] for r in db._rows("SELECT id FROM dispatches")]
-    vectors = helper.vectors.ids_of(docs + ["m4", "grano", "port"])
+    vectors = vector_ids(helper.vectors, docs + ["m4", "grano", "port"])
     lexical_docs = [r[0] for r in db._rows("SELECT doc_id FROM lexical_docs")]
     return {"catalog": sorted(catalog), "lexical": sorted(lexical), "vectors": sorted(vectors),
             "total_vectors": helper.vectors.count(), "docs": sorted(docs), "lexical_docs": sorted(lexical_docs),
@@ -42,11 +42,11 @@ def _ids(helper: Assistant) -> dict[str, list[str]]:
 
 
 def _lexical(helper: Assistant, text: str) -> list[str]:
-    return [i for i, _ in helper.catalog.lexical_search(query_expression(text), 20)]
+    return [i for i, _ in helper.catalog.lexical_search(lexical_query(text), 20)]
 
 
 def _lexical_docs(helper: Assistant, text: str) -> list[str]:
-    return [i for i, _ in helper.catalog.lexical_document_search(query_expression(text), 20)]
+    return [i for i, _ in helper.catalog.lexical_document_search(lexical_query(text), 20)]
 
 
 def _assert_in_step(helper: Assistant) -> list[str]:
@@ -140,7 +140,7 @@ def test_index_survives_a_restart(tmp_path, feed):
 def test_share_matching_counts_dispatches_passing_the_filters(tmp_path):
     from datetime import date
 
-    from assistant.model import Filters
+    from assistant.domain import Filters
 
     helper = Assistant(make_settings(tmp_path / "home"))
     catalog = helper.catalog

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from assistant.domain import Dispatch, Sentence
 from assistant.index import vectors as vectors_module
 from assistant.index.vectors import ChromaSentences
-from assistant.model import Dispatch, Sentence
 from assistant.settings import IndexSettings
+from tests.support.index_probes import vector_ids
 
 
 def _dispatch(doc: str, n: int) -> tuple[Dispatch, list[Sentence]]:
@@ -26,7 +27,7 @@ def test_one_upsert_writes_every_dispatch_in_slices(tmp_path, monkeypatch):
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     store.upsert(batch, vecs)
     assert store.count() == 7
-    assert sorted(store.ids_of(["a", "b", "c"])) == sorted(s.id for _, ss in batch for s in ss)
+    assert sorted(vector_ids(store, ["a", "b", "c"])) == sorted(s.id for _, ss in batch for s in ss)
     # row i of the matrix belongs to the i-th sentence of the batch
     assert store.similarities(vecs[4], ["b-s000"])["b-s000"] > 0.999
     store.upsert(batch, vecs)  # idempotent
@@ -90,7 +91,7 @@ def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeyp
     """Every way of filtering (unfiltered neighbours judged by a catalog
     callback, widened when too few pass; or Chroma's own filter, without a
     callback or past the widest fetch) gives the exact nearest matching sentences."""
-    from assistant.model import Filters
+    from assistant.domain import Filters
 
     if narrow != "no":  # look at only a few unfiltered neighbours first
         monkeypatch.setattr(vectors_module, "OVERFETCH", 1)
@@ -115,7 +116,7 @@ def test_filtered_query_returns_the_nearest_matching_sentences(tmp_path, monkeyp
 
 
 def test_queries_on_an_empty_store_or_beyond_its_size(tmp_path):
-    from assistant.model import Filters
+    from assistant.domain import Filters
 
     store = ChromaSentences(IndexSettings(), tmp_path, "test")
     q = np.ones(8, dtype=np.float32) / np.sqrt(8)

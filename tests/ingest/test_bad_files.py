@@ -19,6 +19,7 @@ from assistant.core import Assistant
 from assistant.ingest.readers import ReadError, read_records
 from tests.conftest import ROOT
 from tests.support.bad_inputs import build
+from tests.support.index_probes import vector_ids
 from tests.support.small_corpus import settings_for
 
 pytestmark = pytest.mark.slow
@@ -52,7 +53,7 @@ def test_catalog_lexical_and_vector_indexes_agree(ingested):
     catalog = [r[0] for r in helper.catalog._rows("SELECT id FROM sentences")]
     lexical = [r[0] for r in helper.catalog._rows("SELECT sentence_id FROM lexical")]
     doc_ids = [r[0] for r in helper.catalog._rows("SELECT id FROM dispatches")]
-    vectors = helper.vectors.ids_of(doc_ids)
+    vectors = vector_ids(helper.vectors, doc_ids)
     assert len(catalog) == len(set(catalog)) == report.sentences_written
     assert sorted(lexical) == sorted(catalog) == sorted(vectors)
     assert helper.vectors.count() == len(catalog)

@@ -7,9 +7,9 @@ import shutil
 import pytest
 
 from assistant.core import Assistant
-from assistant.index.lexical import query_expression
-from tests.conftest import SEED, make_settings
 from assistant.settings import IndexSettings
+from tests.conftest import SEED, make_settings
+from tests.support.index_probes import lexical_query, vector_ids
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,7 @@ def _snapshot(helper: Assistant) -> dict:
     doc_ids = [d.id for d in helper.catalog.list_dispatches(limit=10_000)[1]]
     sentence_ids = sorted(s.id for d in doc_ids for s in helper.catalog.sentences_of(d))
     return {"dispatches": stats["dispatches"], "sentences": stats["sentences"], "doc_ids": sorted(doc_ids),
-            "sentence_ids": sentence_ids, "vector_ids": sorted(helper.vectors.ids_of(doc_ids)),
+            "sentence_ids": sentence_ids, "vector_ids": sorted(vector_ids(helper.vectors, doc_ids)),
             "vectors": helper.vectors.count()}
 
 
@@ -68,8 +68,8 @@ def test_changed_file_replaces_its_old_version(tmp_path):
     assert snap["doc_ids"] == ["a1", "a3"]
     assert snap["sentence_ids"] == snap["vector_ids"]
     assert [s.text for s in helper.catalog.sentences_of("a1")][-1] == "Fine."
-    assert helper.catalog.lexical_search(query_expression("mayor"), 10) == []  # a2 is gone
-    assert {i for i, _ in helper.catalog.lexical_search(query_expression("Fine"), 10)} == {"a1-s002"}
+    assert helper.catalog.lexical_search(lexical_query("mayor"), 10) == []  # a2 is gone
+    assert {i for i, _ in helper.catalog.lexical_search(lexical_query("Fine"), 10)} == {"a1-s002"}
 
 
 def test_broken_file_is_reported_and_batch_goes_on(tmp_path):

@@ -1,7 +1,7 @@
-from assistant.ingest.sentences import detect_language, group_chunks, split_sentences
-from tests.conftest import SEED
-from assistant.ingest.readers import RawRecord
 from assistant.ingest.parse import parse_record
+from assistant.ingest.readers import RawRecord
+from assistant.ingest.sentences import group_chunks, split_sentences
+from tests.conftest import SEED
 
 
 def test_offsets_point_into_the_body():
@@ -12,12 +12,6 @@ def test_offsets_point_into_the_body():
     for s in sentences:
         assert body[s.char_start:s.char_end] == s.text
     assert [s.id for s in sentences] == ["d1-s000", "d1-s001", "d1-s002", "d1-s003"]
-
-
-def test_language_detection():
-    assert detect_language("Le forze armate occidentali saranno dispiegate in Ucraina") == "it"
-    assert detect_language("Western forces will be deployed in Ukraine after a peace deal") == "en"
-    assert detect_language("  ...  ") == "und"
 
 
 def test_chunks_hold_whole_sentences_in_order():

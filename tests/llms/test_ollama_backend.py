@@ -51,6 +51,7 @@ def closed_port_url() -> str:
 # --------------------------------------------------------------------------- the server, via the official client
 
 
+@pytest.mark.slow  # a real server
 def test_official_client_lists_and_shows(ollama_server):
     client = ollama.Client(host=ollama_server)
     listed = client.list().models
@@ -70,6 +71,7 @@ def test_official_client_lists_and_shows(ollama_server):
     assert "version" in httpx.get(ollama_server + "/api/version").json()
 
 
+@pytest.mark.slow  # a real server
 def test_official_client_sees_ollama_errors(ollama_server):
     client = ollama.Client(host=ollama_server)
     with pytest.raises(ollama.ResponseError) as err:
@@ -167,9 +169,11 @@ def test_backend_per_call_max_tokens_reaches_the_server(ollama_app, ollama_serve
     assert sent["options"]["num_predict"] == 3, sent["options"]
 
 
+@pytest.mark.slow
+@pytest.mark.llm
 def test_backend_reads_first_token_log_probabilities(ollama_server, bundled_gguf):
     """The citation judgement's yes/no probabilities come through the official client."""
-    from assistant.judge import yes_probability
+    from assistant.answering.judge import yes_probability
     from assistant.llms.llamacpp import LlamaCppBackend
 
     backend = OllamaBackend(ollama_server, MODEL, timeout_s=120)
@@ -185,6 +189,7 @@ def test_backend_reads_first_token_log_probabilities(ollama_server, bundled_gguf
     assert max(mine, key=mine.get) == max(top, key=top.get)  # the same greedy first token
 
 
+@pytest.mark.slow  # a real server
 def test_probe_ollama(ollama_server):
     assert probe_ollama(ollama_server, MODEL) == (True, f"Ollama at {ollama_server} has {MODEL}")
 
@@ -199,6 +204,7 @@ def test_probe_ollama(ollama_server):
     assert time.monotonic() - started < 2.0
 
 
+@pytest.mark.slow  # a real server
 def test_resolve_backend_auto(ollama_server, tmp_path):
     def auto(host: str) -> Settings:
         return Settings(home=tmp_path / "home", llm=LLMSettings(backend="auto", ollama_host=host, ollama_model=MODEL,
@@ -224,6 +230,7 @@ def test_closed_port_says_not_running():
     assert closed in str(err.value) and "not running" in str(err.value)
 
 
+@pytest.mark.slow  # a real server
 def test_missing_model_suggests_pull(ollama_server):
     backend = OllamaBackend(ollama_server, "missing-model", timeout_s=10)
     assert backend.check()[0] is False
@@ -233,6 +240,7 @@ def test_missing_model_suggests_pull(ollama_server):
     assert "missing-model" in message and "ollama pull missing-model" in message and ollama_server in message
 
 
+@pytest.mark.slow  # a real server
 def test_timeout_is_bounded(bundled_gguf):
     url, stop = run_server(create_app({MODEL: bundled_gguf}, hang_seconds=5))
     try:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answering.events import Delta, Final
 from assistant.llms.base import LLMError
 from assistant.llms.openai_backend import OpenAIBackend
 from assistant.settings import LLMSettings
@@ -59,10 +60,10 @@ def test_seed_question_through_the_assistant_streams_a_cited_answer(llama_server
     helper = Assistant(openai_settings(tmp_path / "home", llama_server))
     assert helper.ingest([CORPUS], progress=False).ok
     events = list(helper.ask_events(SEED_QUESTION))
-    deltas = [e for e in events if e["event"] == "delta"]
+    deltas = [e for e in events if isinstance(e, Delta)]
     final = events[-1]
-    assert final["event"] == "final"
-    answer = final["answer"]
+    assert isinstance(final, Final)
+    answer = final.answer
     assert len(deltas) >= 3, "the answer should arrive in pieces"
     assert "openai-compatible" in answer.backend
     assert not answer.abstained, answer.public()
@@ -77,7 +78,7 @@ def test_seed_question_through_the_assistant_streams_a_cited_answer(llama_server
 @pytest.mark.slow
 @pytest.mark.llm
 def test_first_token_log_probabilities_come_from_the_server(llama_server):
-    from assistant.judge import yes_probability
+    from assistant.answering.judge import yes_probability
 
     backend = OpenAIBackend(llama_server, MODEL_ALIAS, "unused", max_tokens=8, timeout_s=600)
     top = backend.next_token_logprobs([{"role": "user", "content": "Is Rome in Italy? Reply yes or no."}], top=5)
@@ -101,7 +102,7 @@ def test_json_schema_output_is_valid_json(llama_server):
 
 @pytest.mark.slow
 def test_server_down_gives_a_clear_error_and_the_fallback_quickly(seed_assistant, tmp_path):
-    from assistant.answer import ModelUnavailable
+    from assistant.answering.service import ModelUnavailable
     from assistant.core import Assistant
 
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there

@@ -63,7 +63,7 @@ def test_answers_match_the_in_process_backend(backend, bundled_gguf):
 def test_log_probabilities_match_the_in_process_backend(backend, bundled_gguf):
     """The worker's ``logprobs`` op (the citation judgement) gives the in-process figures,
     and a follow-up turn of a cached conversation gives the same as a cold one."""
-    from assistant.judge import yes_probability
+    from assistant.answering.judge import yes_probability
     from assistant.llms.llamacpp import LlamaCppBackend
 
     follow_up = [*SHORT, {"role": "assistant", "content": '{"answer": "Roma"}'},

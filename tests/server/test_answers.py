@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from assistant.model import Answer
+from assistant.domain import Answer
 
 pytestmark = pytest.mark.slow
 

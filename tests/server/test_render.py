@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from assistant.model import Answer, Dispatch, Sentence
+from assistant.domain import Answer, Dispatch, Sentence
 from assistant.server.render import answer_markdown, citation_choice, citations_html, dispatch_html
 from assistant.server.ui import parse_filters
 
@@ -54,7 +54,7 @@ def test_ui_filters_parse_dates_or_explain():
 
 
 def test_conflicting_values_are_listed_escaped_newest_first():
-    from assistant.model import ConflictSide
+    from assistant.domain import ConflictSide
 
     answer = Answer(question="q", answer="120 [1]. Le fonti non concordano.", language="it", abstained=False,
                     conflicts=[ConflictSide(value="<b>135</b>", citations=[2], agency="Reuters",

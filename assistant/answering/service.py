@@ -1,0 +1,357 @@
+"""The answering service: question (+filters) -> cited Answer, streamed or not.
+
+Every surface (CLI, UI, HTTP API, evaluation) calls ``AnswerService``.
+Abstention is decided outside the model as well as by it: no sources, or
+sources whose best dense similarity is under the calibrated threshold for
+the question's language, mean "not in the corpus"."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from datetime import date
+
+from assistant.answering.events import Citations, Delta, Event, Final, final_answer
+from assistant.answering.cite import SCHEMAS, parse_reply, resolve, sentence_citation, to_citation
+from assistant.answering.field_stream import AnswerFieldStream
+from assistant.answering.judge import candidates_of, judge_sources
+from assistant.answering.conflicts import Statement, find_conflict
+from assistant.retrieval.dates import with_relative_dates
+from assistant.llms.base import ChatBackend, LLMError
+from assistant.domain import Answer, AnswerSentence, ConflictSide, Filters, SentenceHit
+from assistant.answering.prompting import NumberedSource, build_messages, fit_context, number_sources, wording
+from assistant.answering.relevance import recheck, relevance_of
+from assistant.retrieval.retriever import HybridRetriever, top_dense
+from assistant.settings import Settings
+from assistant.text.language import question_language
+from assistant.text.words import fold
+from assistant.query.translate import QuestionTranslator, target_language
+from assistant.answering.verify import VerifiedSentence, Verifier
+
+log = logging.getLogger(__name__)
+
+SOURCES_ONLY = 3  # source sentences shown when the model cannot answer
+
+
+class ModelUnavailable(LLMError):
+    """The model failed; ``fallback`` holds the most relevant source sentences,
+    labelled as such, for surfaces that show them instead of an answer."""
+
+    def __init__(self, message: str, fallback: Answer):
+        super().__init__(message)
+        self.fallback = fallback
+
+
+class AnswerService:
+    """Retrieve, prompt, generate, resolve citations."""
+
+    def __init__(self, settings: Settings, retriever: HybridRetriever, llm_provider,
+                 verifier: Verifier | None = None, translator: QuestionTranslator | None = None):
+        self.settings = settings
+        self.retriever = retriever
+        self.verifier = verifier  # None: the model's citations are shown unchecked
+        self.translator = translator  # None: questions are searched only as asked
+        self._llm_provider = llm_provider  # callable returning the ChatBackend, loaded on first use
+
+    @property
+    def llm(self) -> ChatBackend:
+        return self._llm_provider()
+
+    def find(self, question: str, language: str, top_k: int | None = None, filters: Filters | None = None,
+             model_turn: Callable[[], AbstractContextManager] = nullcontext) -> tuple[list[SentenceHit], str | None]:
+        """The source sentences for a question, and the translation it was also
+        searched with (None when the question's language is not a minority
+        in the corpus, translation is off, or the model could not translate)."""
+        translation = self._translation(question, language, model_turn)
+        hits = self.retriever.retrieve(question, language, top_k=top_k, filters=filters, translation=translation)
+        return hits, translation[0] if translation else None
+
+    def dated(self, question: str, language: str, filters: Filters,
+              reference_date: date | None = None) -> tuple[Filters, str | None]:
+        """``filters`` with the period a relative date in the question names
+        ("ieri", "last week"), counted from ``reference_date`` (default: the
+        setting, else today), and the phrase it came from; unchanged when the
+        filters have dates, relative dates are off or no dispatch is dated."""
+        if not (self.settings.retrieval.relative_dates and self.retriever.catalog.has_dated_dispatches()):
+            return filters, None
+        reference = reference_date or self.settings.retrieval.reference_date or date.today()
+        return with_relative_dates(question, language, filters, reference)
+
+    def _translation(self, question: str, language: str,
+                     model_turn: Callable[[], AbstractContextManager]) -> tuple[str, str] | None:
+        if self.translator is None or not self.settings.retrieval.translate_questions:
+            return None
+        target = target_language(language, Counter(self.retriever.catalog.language_counts()),
+                                 self.settings.retrieval.translate_below_share)
+        if target is None:
+            return None
+        try:
+            text = self.translator.translate(question, target, model_turn)
+        except LLMError as exc:  # search as asked; the answer step reports the model's state
+            log.warning("question not translated: %s", exc)
+            return None
+        return (text, target) if text else None
+
+    def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+            reference_date: date | None = None) -> Answer:
+        """Answer a question (blocking)."""
+        return final_answer(self.ask_events(question, filters, top_k, reference_date))
+
+    def ask_events(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+                   reference_date: date | None = None,
+                   model_turn: Callable[[], AbstractContextManager] = nullcontext) -> Iterator[Event]:
+        """Answer a question as a stream of events: ``delta`` (answer text as
+        it is generated), ``citations`` (``provisional`` ones as soon as the
+        model names a source, then the verified ones) and ``final`` (the complete Answer, identical to ``ask``). Relative dates
+        in the question ("ieri", "last week") count from ``reference_date``
+        (default: the setting, else today) unless ``filters`` has dates. The
+        model call runs inside ``model_turn()`` (a server's exclusive model slot)."""
+        question = question.strip()
+        if not question:
+            raise ValueError("The question is empty")
+        filters = filters or Filters()
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        language = question_language(question)
+        words = wording(self.settings.prompts_dir, language)
+        filters, date_phrase = self.dated(question, language, filters, reference_date)
+        hits, translation = self.find(question, language, top_k, filters, model_turn)
+        timings["retrieval"] = time.perf_counter() - started
+        base = dict(question=question, language=language, filters=filters, date_phrase=date_phrase, backend="",
+                    translated_question=translation,
+                    retrieved=[{"sentence_id": h.sentence.id, "score": h.score, "dense": h.dense} for h in hits])
+
+        reason = self.decline_before_model(hits, language)
+        if reason:
+            timings["total"] = time.perf_counter() - started
+            yield Final(Answer(answer=words["decline"], abstained=True, abstain_reason=reason, timings=timings,
+                               **base))
+            return
+
+        t = time.perf_counter()
+        sources = number_sources(hits)
+        follower = AnswerFieldStream()
+        citing, style = self.settings.llm.citations, self.settings.llm.answer_style
+        try:
+            llm = self.llm
+            base["backend"] = llm.description
+
+            def user_tokens(candidate: list[NumberedSource]) -> int:
+                return llm.count_tokens(build_messages(self.settings.prompts_dir, question, language,
+                                                       candidate, citing, style)[1]["content"])
+
+            sources = fit_context(sources, self.settings.retrieval.context_max_tokens, user_tokens)
+            messages = build_messages(self.settings.prompts_dir, question, language, sources, citing, style)
+            context_tokens = llm.count_tokens(messages[1]["content"])
+            timings["prompt"] = time.perf_counter() - t
+            t = time.perf_counter()
+            shown: list[int] = []
+            with model_turn():
+                for piece in llm.stream(messages, schema=SCHEMAS[citing] if llm.supports_schema else None):
+                    if "first_token" not in timings:
+                        timings["first_token"] = time.perf_counter() - started
+                    delta = follower.feed(piece)
+                    cited = follower.cited()
+                    if cited != shown:  # sources as soon as the model names them, checked at the end
+                        shown = cited
+                        provisional, _ = resolve(cited, sources)
+                        yield Citations(True, [c.model_dump(mode="json") for c in provisional])
+                    if delta:
+                        yield Delta(delta)
+                timings["generation"] = time.perf_counter() - t
+                t = time.perf_counter()  # still the model's turn: the judgement reuses its cache
+                answer = self._finish(follower.raw, sources, words, base, context_tokens, messages, timings)
+        except LLMError as exc:
+            timings["total"] = time.perf_counter() - started
+            fallback = Answer(answer=words["sources_only"], abstained=True, abstain_reason="model_unavailable",
+                              citations=[to_citation(s.n, s) for s in sources[:SOURCES_ONLY]], timings=timings,
+                              **base)
+            raise ModelUnavailable(str(exc), fallback) from exc
+        timings["citations"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - started
+        answer.timings = timings
+        if answer.citations:
+            yield Citations(False, [c.model_dump(mode="json") for c in answer.citations])
+        yield Final(answer)
+
+    def decline_before_model(self, hits: list[SentenceHit], language: str) -> str | None:
+        """Why no model is asked ("no_sources", "low_relevance": the best dense
+        cosine under the language's threshold), or None when one is."""
+        if not hits:
+            return "no_sources"
+        thresholds = self.settings.retrieval.min_top_cosine
+        threshold = thresholds.get(language, thresholds.get("default", 0.0))
+        if top_dense(hits) < threshold:
+            return "low_relevance"
+        return None
+
+    def _judge(self, checked: list[VerifiedSentence], sources: list[NumberedSource], messages, raw: str,
+               question: str) -> dict[int, float]:
+        """The model's judgement of the candidate citations (empty when off, not
+        available from the backend, or failed: the other signals then decide)."""
+        settings = self.settings.verification
+        if not settings.question_judge:
+            return {}
+        by_number = {s.n: s for s in sources}
+        candidates = [by_number[n] for n in candidates_of(checked, settings.question_judge_max) if n in by_number]
+        try:
+            judged = judge_sources(self.llm, messages, raw, candidates, question, self.settings.prompts_dir)
+        except LLMError as exc:
+            log.warning("no judgement of the citations: %s", exc)
+            return {}
+        return judged or {}
+
+    def _finish(self, raw: str, sources: list[NumberedSource], words: dict, base: dict,
+                context_tokens: int, messages=None, timings=None) -> Answer:
+        reply = parse_reply(raw)
+        text = reply.answer.strip()
+        if not text or _says_not_found(text, words["not_found"]):
+            return Answer(answer=words["decline"], abstained=True, abstain_reason="model_not_found",
+                          context_tokens=context_tokens, **base)
+        known = {s.n for s in sources}
+        dropped = sum(1 for n in reply.numbers if n not in known)
+        claims = [(c.text, [n for n in c.numbers if n in known]) for c in reply.claims]
+        if self.verifier is None:
+            checked = [VerifiedSentence(text=claim, sources=cited or _align(claim, sources))
+                       for claim, cited in claims]
+        else:
+            checked = self.verifier.verify(claims, base["language"], sources, base["question"])
+        checks = [{"text": s.text, "cited": s.cited, "passing": s.passing, "supported": list(s.sources)}
+                  for s in checked]
+        reason = None
+        if not any(s.supported for s in checked):
+            reason = "unverified" if self.verifier is not None else "no_citation"
+        judged: dict[int, float] = {}
+        if not reason and self.verifier is not None:
+            t = time.perf_counter()
+            judged = self._judge(checked, sources, messages, raw, base["question"]) if messages else {}
+            if timings is not None:
+                timings["judgement"] = time.perf_counter() - t
+            relevance = dict(zip((s.n for s in sources), relevance_of(
+                base["question"], [s.hit.score for s in sources], [s.hit.sentence.text for s in sources],
+                judged)))
+            checked = recheck(checked, relevance, self.settings.verification.relevance_policy())
+            for check, sentence in zip(checks, checked):
+                check["shown"] = list(sentence.sources)
+            if not any(s.supported for s in checked):
+                reason = "irrelevant_citations"  # supported, but by sentences that do not answer the question
+        if reason:
+            return Answer(answer=words["decline"], abstained=True, abstain_reason=reason, checks=checks,
+                          judged=judged, dropped_citations=dropped, context_tokens=context_tokens, **base)
+        answer = _assemble(checked, sources, dropped, context_tokens, base)
+        answer.checks, answer.judged = checks, judged
+        return with_conflict(answer, sources, words)
+
+
+def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dropped: int,
+              context_tokens: int, base: dict) -> Answer:
+    """The answer text with markers after each sentence; shown citations renumbered in order of first use."""
+    by_n = {s.n: s for s in sources}
+    shown: dict[int, int] = {}  # source number -> shown number
+    parts, sentences = [], []
+    for sentence in checked:
+        for n in sentence.sources:
+            shown.setdefault(n, len(shown) + 1)
+        numbers = [shown[n] for n in sentence.sources]
+        parts.append(_with_marks(sentence.text, numbers))
+        sentences.append(AnswerSentence(text=sentence.text, citations=numbers, supported=sentence.supported,
+                                        aligned=[shown[n] for n in sentence.added]))
+    citations = [to_citation(m, by_n[n]) for n, m in shown.items()]
+    rejected = sum(len(s.rejected) for s in checked)
+    return Answer(answer=" ".join(parts), abstained=False, citations=citations, sentences=sentences,
+                  unsupported=[s.text for s in sentences if not s.supported], dropped_citations=dropped,
+                  rejected_citations=rejected, context_tokens=context_tokens, **base)
+
+
+ANCHORS = 3  # best-ranked sources checked for conflicting values besides the cited dispatches (scripts/calibrate_conflicts.py)
+
+
+def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, anchors: int = ANCHORS) -> Answer:
+    """``answer`` with the conflict among its sources, if any (assistant/answering/conflicts.py):
+    each side cited (added to the citations when the model did not cite it),
+    listed in ``conflicts`` newest first, and told in a closing sentence."""
+    by_id = {s.hit.sentence.id: s.hit for s in sources}
+    pool = [Statement(s.hit.sentence.id, s.hit.sentence, s.hit.dispatch) for s in sources]
+    pool += [Statement(e.sentence.id, e.sentence, e.dispatch, earlier=True) for s in sources for e in s.hit.earlier]
+    cited = [c.sentence_id for c in answer.citations]
+    cited_docs = {c.doc_id for c in answer.citations}
+    # checked against the rest: the cited sentences, the other sources of the cited dispatches, the best sources
+    order = list(dict.fromkeys(cited + [s.hit.sentence.id for s in sources if s.hit.dispatch.id in cited_docs]
+                               + [s.hit.sentence.id for s in sources[:anchors]]))
+    statements = {s.key: s for s in pool}
+    conflict = find_conflict(answer.question, [statements[k] for k in order if k in statements], pool)
+    if conflict is None:
+        return answer
+    citations = list(answer.citations)
+    number = {c.sentence_id: c.n for c in citations}
+    for side in conflict.sides:
+        for statement in side.statements:
+            if statement.key not in number:
+                hit = by_id.get(statement.key)
+                score = 0.0 if hit is None else hit.dense if hit.dense is not None else hit.score
+                number[statement.key] = len(citations) + 1
+                citations.append(sentence_citation(number[statement.key], statement.sentence, statement.dispatch,
+                                                   score))
+    sides = [ConflictSide(value=side.value, citations=[number[s.key] for s in side.statements],
+                          agency=_sender(side.statements[0].dispatch), published_at=side.newest)
+             for side in conflict.sides]
+    note = _conflict_note(conflict.kind, sides, words)
+    numbers = list(dict.fromkeys(n for side in sides for n in side.citations))
+    retrieved = answer.retrieved + [{"sentence_id": s.key, "score": 0.0, "dense": None, "earlier_version": True}
+                                    for side in conflict.sides for s in side.statements
+                                    if s.earlier and s.key not in by_id]
+    return answer.model_copy(update={
+        "answer": f"{answer.answer} {note}", "citations": citations, "conflicts": sides,
+        "conflict_kind": conflict.kind, "retrieved": retrieved,
+        "sentences": answer.sentences + [AnswerSentence(text=note, citations=numbers)]})
+
+
+def _sender(dispatch) -> str | None:
+    return dispatch.agency or dispatch.source
+
+
+def _who(side: ConflictSide) -> str:
+    return ", ".join(x for x in (side.agency, side.published_at and side.published_at.isoformat()) if x) or "?"
+
+
+def _conflict_note(kind: str, sides: list[ConflictSide], words: dict) -> str:
+    """The closing sentence: the sides with their agency, date and markers (the earlier ones for an update)."""
+    def marks(side: ConflictSide) -> str:
+        return " " + "".join(f"[{n}]" for n in side.citations)
+    if kind == "updated":
+        return " ".join(words["conflict_updated"].format(who=_who(side), value=f"{side.value}{marks(side)}")
+                        for side in sides[1:])
+    listed = "; ".join(words["conflict_side"].format(value=side.value, who=_who(side)) + marks(side)
+                       for side in sides)
+    return words["conflict_disagree"].format(sides=listed)
+
+
+def _with_marks(text: str, numbers: list[int]) -> str:
+    if not numbers:
+        return text
+    marks = "".join(f"[{n}]" for n in numbers)
+    body = text.rstrip()
+    if body.endswith((".", "!", "?")):
+        return f"{body[:-1]} {marks}{body[-1]}"
+    return f"{body} {marks}"
+
+
+def _fold(text: str) -> str:
+    return " ".join(fold(text).split())
+
+
+def _says_not_found(text: str, token: str) -> bool:
+    folded = _fold(text)
+    return token.lower() in folded or folded.replace("_", " ") in {"not found", "non trovato"}
+
+
+def _align(answer: str, sources: list[NumberedSource]) -> list[int]:
+    """Post-hoc (verification off): the best-ranked source that contains the whole answer."""
+    folded = _fold(answer).rstrip(".")
+    for source in sources:
+        if folded and folded in _fold(source.hit.sentence.text):
+            return [source.n]
+    return []

@@ -1,0 +1,2 @@
+"""Text helpers shared by ingest, index, retrieval and answering: folding and
+tokens, stemmers and stopwords, language detection, sentence spans, month names."""
