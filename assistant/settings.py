@@ -184,6 +184,9 @@ class VerificationSettings(BaseModel):
     question_judge_max: int = Field(3, description="Candidate citations judged per answer.")
     question_min_judged: float = Field(
         0.0, description="A judged citation needs at least this probability of 'yes'.")
+    question_prefer_rank: bool = Field(
+        False, description="Of the supporting sources that pass the question check, cite the one the retriever "
+        "ranked best.")
     question_repoint: bool = Field(
         True, description="Replace a citation that fails the question check by the best supporting source that "
         "passes it (else the citation is dropped).")
@@ -194,7 +197,7 @@ class VerificationSettings(BaseModel):
 
         return RelevancePolicy(max_rank=self.question_max_rank, min_relative=self.question_min_relative,
                                require_kind=self.question_require_kind, min_judged=self.question_min_judged,
-                               repoint=self.question_repoint)
+                               repoint=self.question_repoint, prefer_rank=self.question_prefer_rank)
 
 
 class ServerSettings(BaseModel):

@@ -64,10 +64,12 @@ RANKS, RELATIVES, JUDGED = (1, 2, 3, 5, 8), (0.0, 0.6, 0.7, 0.8, 0.9), (0.0, 0.2
 
 def grid() -> list[RelevancePolicy]:
     policies = [BASELINE]
-    for rank, rel, kind, judged, repoint in itertools.product(RANKS, RELATIVES, (False, True), JUDGED,
-                                                              (True, False)):
+    for rank, rel, kind, judged, repoint, prefer in itertools.product(RANKS, RELATIVES, (False, True), JUDGED,
+                                                                      (True, False), (False, True)):
+        if prefer and not repoint:
+            continue  # preferring rank always re-points
         policies.append(RelevancePolicy(max_rank=rank, min_relative=rel, require_kind=kind, min_judged=judged,
-                                        repoint=repoint))
+                                        repoint=repoint, prefer_rank=prefer))
     return policies
 
 
@@ -75,7 +77,7 @@ def single_signals() -> list[tuple[str, RelevancePolicy]]:
     """Each signal on its own (with repointing), to see what each contributes."""
     return ([(f"rank<={r}", RelevancePolicy(max_rank=r)) for r in RANKS[:-1]]
             + [(f"relative>={x}", RelevancePolicy(min_relative=x)) for x in RELATIVES[1:]]
-            + [("kind", RelevancePolicy(require_kind=True))]
+            + [("kind", RelevancePolicy(require_kind=True)), ("prefer rank", RelevancePolicy(prefer_rank=True))]
             + [(f"judged>={x}", RelevancePolicy(min_judged=x)) for x in JUDGED[1:]])
 
 
@@ -123,7 +125,7 @@ def main() -> None:
 
 def label_of(policy: RelevancePolicy) -> str:
     return (f"rank<={policy.max_rank} rel>={policy.min_relative} kind={policy.require_kind} "
-            f"judged>={policy.min_judged} repoint={policy.repoint}")
+            f"judged>={policy.min_judged} repoint={policy.repoint} prefer_rank={policy.prefer_rank}")
 
 
 if __name__ == "__main__":

@@ -52,13 +52,16 @@ class RelevancePolicy:
     """When a citation answers the question: ranked within ``max_rank``, scored at
     least ``min_relative`` of the best source, holding the asked kind when
     ``require_kind``, judged by the model at least ``min_judged`` likely to answer it
-    (when judged); ``repoint``: replace a failing citation by the best passing support."""
+    (when judged); ``repoint``: replace a failing citation by the best passing support;
+    ``prefer_rank``: of the supporting sources that pass, cite the one the retriever
+    ranked best, whichever the model or verification chose."""
 
     max_rank: int = 1 << 30
     min_relative: float = 0.0
     require_kind: bool = False
     min_judged: float = 0.0
     repoint: bool = True
+    prefer_rank: bool = False
 
     def passes(self, r: Relevance) -> bool:
         return (r.rank <= self.max_rank and r.relative >= self.min_relative
@@ -73,6 +76,14 @@ def recheck(checked: list[VerifiedSentence], relevance: dict[int, Relevance],
     dropped ones are added to ``rejected``."""
     out = []
     for sentence in checked:
+        if policy.prefer_rank and sentence.sources:
+            choices = [n for n in dict.fromkeys(sentence.sources + sentence.passing)
+                       if n in relevance and policy.passes(relevance[n])]
+            best = min(choices, key=lambda n: relevance[n].rank, default=None)
+            kept = [best] if best is not None else []
+            out.append(replace(sentence, sources=kept, added=[n for n in kept if n not in sentence.cited],
+                               rejected=sentence.rejected + [n for n in sentence.sources if n not in kept]))
+            continue
         kept = [n for n in sentence.sources if n in relevance and policy.passes(relevance[n])]
         failed = [n for n in sentence.sources if n not in kept]
         added = [n for n in sentence.added if n in kept]

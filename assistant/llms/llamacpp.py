@@ -68,7 +68,7 @@ class LlamaCppBackend(ChatBackend):
         prompt = chatml([ChatMessage(role=m["role"], content=m["content"]) for m in messages])
         engine = self.engine
         with self._lock:
-            tokens = engine.tokenize(prompt.encode("utf-8"), special=True)
+            tokens = _continuing(engine, prompt)
             if len(tokens) >= engine.n_ctx():
                 raise LLMError(f"{self.description}: the prompt has {len(tokens)} tokens, more than the "
                                f"context window of {engine.n_ctx()}")
@@ -113,6 +113,20 @@ class LlamaCppBackend(ChatBackend):
         if timed_out:
             raise LLMError(f"{self.description} did not finish within {self.timeout_s:.0f} s "
                            "(ASSISTANT_LLM__TIMEOUT_S)")
+
+
+def _continuing(engine, prompt: str) -> list[int]:
+    """The prompt's tokens, keeping the cached tokens as they are where the prompt
+    continues their text: a generated reply is rarely tokenized the way the
+    tokenizer would split its text, so re-tokenizing would miss the cache from
+    the reply's first token on."""
+    data = prompt.encode("utf-8")
+    cached = engine.input_ids[:engine.n_tokens].tolist()
+    if cached:
+        seen = engine.detokenize(cached, special=True)
+        if len(data) > len(seen) and data.startswith(seen):
+            return cached + engine.tokenize(data[len(seen):], add_bos=False, special=True)
+    return engine.tokenize(data, special=True)
 
 
 def top_logprobs(logits, top: int, token_text) -> dict[str, float]:

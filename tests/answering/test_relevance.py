@@ -60,3 +60,15 @@ def test_the_models_judgement_vetoes_a_citation_only_where_given():
     assert repointed.sources == [1] and repointed.rejected == [2]
     judged = relevance_of("Chi?", [2.0, 1.0], ["a", "b"], {2: 0.3})
     assert [r.judged for r in judged] == [None, 0.3]
+
+
+def test_preferring_rank_cites_the_best_ranked_supporting_source_that_passes():
+    sentence = _sentence([3], cited=[3], passing=[3, 2, 1])
+    [best] = recheck([sentence], RELEVANCE, RelevancePolicy(prefer_rank=True))
+    assert best.sources == [1] and best.added == [1] and best.rejected == [3]
+    [kind] = recheck([_sentence([2], cited=[2], passing=[2, 3])], RELEVANCE,
+                     RelevancePolicy(prefer_rank=True, require_kind=True))
+    assert kind.sources == [3]  # source 2 holds no date
+    [none] = recheck([_sentence([2], cited=[2], passing=[2])], RELEVANCE,
+                     RelevancePolicy(prefer_rank=True, require_kind=True))
+    assert none.sources == [] and none.rejected == [2]

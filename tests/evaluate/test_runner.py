@@ -66,7 +66,11 @@ def test_retrieval_only_run_scores_every_question(seed_assistant, tmp_path):
     # the gold answers are spans of the seed dispatch, so they sit in its top 5 sentences (all 8 do)
     assert sum(r["answer_hit@5"] for r in answerable) >= 7, [r["answer_hit@5"] for r in answerable]
     for r in unanswerable:
-        assert "hit@5" not in r and "answer_hit@5" not in r and r["top_dense"] is not None
+        assert "hit@5" not in r and "answer_hit@5" not in r
+    # "a gennaio 2026" becomes a date filter, as in ask; the seed dispatch is of 3 February 2026
+    dated = next(r for r in records if r["id"] == "seed-it-u1")
+    assert dated["ranked"] == [] and dated["top_dense"] is None and dated["abstain_reason"] == "no_sources"
+    assert all(r["top_dense"] is not None for r in unanswerable if r is not dated)
 
 
 @pytest.mark.slow
@@ -74,7 +78,8 @@ def test_retrieval_only_run_records_the_relevance_decision(seed_assistant, tmp_p
     records = EvalRunner(seed_assistant, _options(tmp_path)).run(progress=False)
     for r in records:
         assert r["abstained"] == float(r["abstain_reason"] is not None)
-        assert r["abstain_reason"] in (None, "low_relevance")
+        assert r["abstain_reason"] in (None, "low_relevance", "no_sources")
+        assert (r["abstain_reason"] == "no_sources") == (r["ranked"] == [])
     # the questions the seed dispatch cannot answer fall under the relevance threshold; at most
     # two of its eight answerable ones do (their best cosines are 0.84-0.85, the threshold 0.85)
     assert all(r["abstained"] for r in records if not r["answerable"])

@@ -62,13 +62,14 @@ def test_answers_match_the_in_process_backend(backend, bundled_gguf):
 
 def test_log_probabilities_match_the_in_process_backend(backend, bundled_gguf):
     """The worker's ``logprobs`` op (the citation judgement) gives the in-process figures,
-    and a follow-up turn of a cached conversation gives the same as a cold one."""
+    and a follow-up turn of the cached conversation (the reply's own tokens reused)
+    judges as a cold one does."""
     from assistant.answering.judge import yes_probability
     from assistant.llms.llamacpp import LlamaCppBackend
 
-    follow_up = [*SHORT, {"role": "assistant", "content": '{"answer": "Roma"}'},
+    reply = backend.chat(SHORT, schema=SCHEMA, max_tokens=16)  # leaves the conversation in the cache
+    follow_up = [*SHORT, {"role": "assistant", "content": reply},
                  {"role": "user", "content": "Is that answer correct? Reply with one word: yes or no."}]
-    backend.chat(SHORT, schema=SCHEMA, max_tokens=16)  # leaves the conversation's prefix in the cache
     warm = backend.next_token_logprobs(follow_up, top=5)
     here = LlamaCppBackend(bundled_gguf, context_window=1024, max_tokens=64, timeout_s=60)
     try:
