@@ -25,7 +25,7 @@ SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "requi
 MESSAGES = [{"role": "system", "content": "Reply in JSON."},
             {"role": "user", "content": "Qual è la capitale d'Italia?"}]
 REBUILD = ("rebuild llama-cpp-python for this CPU with `LLAMA_CPP_REBUILD=1 bash scripts/setup.sh` "
-           "(README: 'The model runtime and your CPU')")
+           "(docs/architecture.md: 'The model runtime and your CPU')")
 
 
 def cpu_name() -> str:

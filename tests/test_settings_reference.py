@@ -1,0 +1,66 @@
+"""docs/settings.md is what the settings tree renders now, every setting has a
+description, and the environment variables it names are the ones Settings reads."""
+
+import pytest
+
+from assistant import settings_reference
+from assistant.settings import Settings
+from assistant.settings_reference import COMMAND, DOC, render, sections, undescribed
+
+# Settings whose field has no description yet; describe them in assistant/settings.py and
+# drop them from this list (then regenerate docs/settings.md).
+UNDESCRIBED = {
+    "prompts_dir", "index.collection_prefix", "index.hnsw_ef_search", "embedder.batch_size",
+    "llm.backend", "llm.ollama_host", "llm.ollama_model", "llm.openai_base_url", "llm.openai_model",
+    "llm.openai_api_key", "llm.context_window", "llm.max_tokens", "llm.temperature", "llm.threads",
+    "retrieval.min_top_cosine", "server.host", "server.port", "server.max_question_chars",
+}
+
+
+def test_docs_settings_md_is_up_to_date():
+    current = DOC.read_text(encoding="utf-8") if DOC.is_file() else ""
+    if current != render():
+        pytest.fail(f"docs/settings.md is not what assistant/settings.py renders; regenerate it with `{COMMAND}`",
+                    pytrace=False)
+
+
+def test_check_flag_reports_a_stale_file(tmp_path, monkeypatch, capsys):
+    stale = tmp_path / "settings.md"
+    stale.write_text("old\n", encoding="utf-8")
+    monkeypatch.setattr(settings_reference, "DOC", stale)
+    monkeypatch.setattr(settings_reference, "PROJECT_ROOT", tmp_path)
+    assert settings_reference.main(["--check"]) == 1
+    assert COMMAND in capsys.readouterr().err
+    assert settings_reference.main(["--write"]) == 0
+    assert settings_reference.main(["--check"]) == 0
+    assert stale.read_text(encoding="utf-8") == render()
+
+
+def test_every_setting_has_a_description():
+    missing = sorted(set(undescribed()) - UNDESCRIBED)
+    assert not missing, f"settings without a description in assistant/settings.py: {', '.join(missing)}"
+
+
+def test_the_settings_listed_as_undescribed_still_lack_one():
+    described = sorted(UNDESCRIBED - set(undescribed()))
+    assert not described, (f"now described or gone: {', '.join(described)}; drop them from UNDESCRIBED in "
+                           "tests/test_settings_reference.py")
+
+
+def test_environment_variables_named_are_the_ones_read(tmp_path, monkeypatch):
+    monkeypatch.delenv("ASSISTANT_CONFIG", raising=False)
+    expected = {}
+    for section in sections():
+        for setting in section.settings:
+            default = setting.field.get_default(call_default_factory=True)
+            if isinstance(default, (int, float)) and not isinstance(default, bool):
+                monkeypatch.setenv(setting.env_var, str(default + 1))
+                expected[setting.path] = default + 1
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path))
+    settings = Settings()
+    assert len(expected) > 30
+    for path, value in expected.items():
+        read = settings
+        for part in path:
+            read = getattr(read, part)
+        assert read == value, ".".join(path)
