@@ -228,7 +228,7 @@ class AnswerService:
         if not reason and self.verifier is not None:
             t = time.perf_counter()
             judged = self._judge(checked, sources, messages, raw, base["question"]) if messages else {}
-            if timings is not None:
+            if timings is not None and self.settings.verification.question_judge:
                 timings["judgement"] = time.perf_counter() - t
             relevance = dict(zip((s.n for s in sources), relevance_of(
                 base["question"], [s.hit.score for s in sources], [s.hit.sentence.text for s in sources],

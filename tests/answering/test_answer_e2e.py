@@ -29,7 +29,14 @@ def test_italian_question_gets_italian_answer_citing_the_peace_sentence(seed_ass
     for c in answer.citations:
         assert f"[{c.n}]" in answer.answer
         assert (c.agency, c.place, str(c.published_at)) == ("AGENPARL", "Roma", "2026-02-03")
-    # the model judged its candidate citations against the question from its log-probabilities
+    # the model's own judgement of its citations is off by default (question_judge)
+    assert answer.judged == {} and "judgement" not in answer.timings
+
+
+def test_switched_on_the_model_judges_its_citations_from_log_probabilities(seed_assistant, monkeypatch):
+    monkeypatch.setattr(seed_assistant.settings.verification, "question_judge", True)
+    answer = seed_assistant.ask("Quando verranno dispiegate le forze armate occidentali in Ucraina?")
+    assert not answer.abstained and _cites_peace_sentence(answer)
     assert answer.judged and set(answer.judged) <= {i + 1 for i in range(len(answer.retrieved))}
     assert all(0.0 <= p <= 1.0 for p in answer.judged.values()) and "judgement" in answer.timings
     assert "judged" not in answer.public()
@@ -89,6 +96,7 @@ def test_cli_ask_json_shape(seed_assistant, monkeypatch):
 
     monkeypatch.setenv("ASSISTANT_HOME", str(seed_assistant.settings.home))
     monkeypatch.setenv("ASSISTANT_LLM__BACKEND", "llamacpp")
+    monkeypatch.setenv("ASSISTANT_LLM__TIMEOUT_S", "600")  # as make_settings: a busy 2-core machine is slow
     result = CliRunner().invoke(app, ["ask", "--json", "Cosa ha definito inaccettabile Lavrov?"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

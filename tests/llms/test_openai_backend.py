@@ -17,7 +17,7 @@ import pytest
 from assistant.answering.events import Delta, Final
 from assistant.llms.base import LLMError
 from assistant.llms.openai_backend import OpenAIBackend
-from assistant.settings import LLMSettings
+from assistant.settings import LLMSettings, VerificationSettings
 from tests.conftest import CORPUS, make_settings
 from tests.support.ollama_server import free_port
 from tests.support.processes import wait_for_http
@@ -48,8 +48,10 @@ def llama_server(bundled_gguf: Path, tmp_path_factory):
 
 
 def openai_settings(home: Path, base_url: str, timeout_s: float = 600):
+    """The OpenAI-compatible backend, with the citation judgement on (it reads top_logprobs)."""
     return make_settings(home, llm=LLMSettings(backend="openai", openai_base_url=base_url,
-                                               openai_model=MODEL_ALIAS, timeout_s=timeout_s))
+                                               openai_model=MODEL_ALIAS, timeout_s=timeout_s),
+                         verification=VerificationSettings(question_judge=True))
 
 
 @pytest.mark.slow
