@@ -118,7 +118,8 @@ class RetrievalSettings(BaseModel):
     """How sentences are found."""
 
     top_k: int = Field(8, description="Source sentences given to the model.")
-    candidates: int = Field(40, description="Candidates fetched from each index before fusion.")
+    candidates: int = Field(
+        40, description="Candidates fetched from each index before fusion (or top_k, when more are asked for).")
     lexical_max_term_share: float = Field(
         1.0, description="Question terms found in more than this share of the sentences are left out of the "
         "BM25 query (they weigh least and cost most); 1 = every term.")
@@ -152,7 +153,13 @@ class RetrievalSettings(BaseModel):
         0.6, description="Word 5-gram overlap (Jaccard) from which two retrieved dispatches are versions of one.")
     reranker_model: str | None = Field(
         None, description="A sentence-transformers CrossEncoder (folder or cached id) that reorders the hits.")
-    rerank_candidates: int = Field(30, description="Fused hits the reranker scores.")
+    rerank_candidates: int = Field(30, description="Fused hits the reranker scores (or top_k, when more).")
+    version_pool_factor: int = Field(
+        2, description="Fused hits read before re-issued dispatches are collapsed to their newest version = "
+        "version_pool_factor x the hits wanted (top_k, or rerank_candidates with a reranker) + "
+        "version_pool_extra: a margin, so that the collapse still leaves as many hits as wanted (set with "
+        "the collapse, not tuned).")
+    version_pool_extra: int = Field(10, description="See version_pool_factor.")
 
 
 class VerificationSettings(BaseModel):

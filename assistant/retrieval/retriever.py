@@ -79,7 +79,8 @@ class HybridRetriever:
                                       self.settings.chunk_weight)
         fused, texts = self._with_answer_types(question, fused)
         pool = max(top_k, self.settings.rerank_candidates) if self.reranker else top_k
-        ranked = sorted(fused, key=lambda i: (fused[i], known.get(i, 0.0)), reverse=True)[:2 * pool + 10]
+        read = self.settings.version_pool_factor * pool + self.settings.version_pool_extra
+        ranked = sorted(fused, key=lambda i: (fused[i], known.get(i, 0.0)), reverse=True)[:read]
         sentences = {i: texts[i] for i in ranked if i in texts} if texts else self.catalog.sentences(ranked)
         dispatches = self.catalog.dispatches(s.doc_id for s in sentences.values())
         ranked, newest = self._newest_versions(ranked, fused, sentences, dispatches)
