@@ -241,7 +241,13 @@ class EvalRunner:
         # "this week" in a dated question counts from the day it was asked
         asked_on = date.fromisoformat(question.question_date[:10]) if question.question_date else None
         started = time.perf_counter()
-        hits = helper.retrieve(question.question, filters, top_k=RETRIEVAL_DEPTH, reference_date=asked_on)
+        if self.options.retrieval_only:
+            found, hits = None, helper.retrieve(question.question, filters, top_k=RETRIEVAL_DEPTH,
+                                                reference_date=asked_on)
+        else:  # one search serves the retrieval metrics and the answer
+            found = helper.search(question.question, filters, top_k=self.options.top_k, reference_date=asked_on,
+                                  depth=RETRIEVAL_DEPTH)
+            hits = found.ranked
         retrieval_seconds = time.perf_counter() - started
         record["ranked"] = [{"sentence_id": h.sentence.id, "doc_id": h.sentence.doc_id, "score": round(h.score, 6),
                              "dense": None if h.dense is None else round(h.dense, 6)} for h in hits[:10]]
@@ -250,14 +256,14 @@ class EvalRunner:
         record.update(retrieval_metrics(hits, gold_sentences, gold_docs))
         if question.answerable and question.answers:
             record["answer_hit@5"] = answer_hit_at_k([h.sentence.text for h in hits], question.answers, 5)
-        if self.options.retrieval_only:
+        if found is None:
             # what the answering service would decide before any model call
             reason = helper.relevance_decline(question.question, hits[:self.options.top_k or
                                                                      helper.settings.retrieval.top_k])
             record.update({"abstained": float(reason is not None), "abstain_reason": reason,
                            "timings": {"retrieval": retrieval_seconds}})
             return record
-        answer = helper.ask(question.question, filters, top_k=self.options.top_k, reference_date=asked_on)
+        answer = helper.answer(found)
         record.update({
             "answer": answer.answer, "abstain_reason": answer.abstain_reason, "backend": answer.backend,
             "citations": [{"n": c.n, "sentence_id": c.sentence_id, "doc_id": c.doc_id, "text": c.text}
