@@ -33,7 +33,12 @@ class IndexSettings(BaseModel):
         True, description="Embed each chunk as well as each sentence (retrieval.chunk_weight uses them): better "
         "retrieval, above all across languages, for about twice the embedding time at ingest. Turned on "
         "later, the next ingest embeds the chunks already indexed.")
-    hnsw_ef_search: int = 200
+    hnsw_ef_search: int = Field(200, description="Chroma's HNSW search breadth: larger finds the nearest vectors "
+                                "more surely, slower (fixed when a collection is created).")
+    hnsw_ef_construction: int = Field(200, description="Chroma's HNSW build breadth (fixed when a collection is "
+                                      "created).")
+    hnsw_max_neighbors: int = Field(32, description="Links per vector in Chroma's HNSW graph (fixed when a "
+                                    "collection is created).")
 
 
 class EmbedderSettings(BaseModel):
