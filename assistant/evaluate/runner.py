@@ -33,9 +33,12 @@ RETRIEVAL_DEPTH = 40  # sentences retrieved for scoring: enough to rank 10 disti
 MAX_CONSECUTIVE_ERRORS = 5
 
 
-# The model settings that change what an answer says (a resumed run must not mix them).
-ANSWER_SHAPING = {"citations", "answer_style", "temperature", "max_tokens", "context_window", "model_path",
-                  "ollama_model", "openai_model"}
+# The model settings that change what an answer says, or what a translated question
+# finds (a resumed run must not mix them).
+ANSWER_SHAPING = {"citations", "answer_style", "temperature", "max_tokens", "question_max_tokens", "context_window",
+                  "model_path", "ollama_model", "openai_model"}
+# The index settings that change what is found.
+INDEX_SHAPING = {"embed_chunks", "chunk_max_words", "hnsw_ef_search", "hnsw_ef_construction", "hnsw_max_neighbors"}
 
 
 class EvalOptions(BaseModel):
@@ -201,8 +204,8 @@ class EvalRunner:
             "retrieval_only": o.retrieval_only, "top_k": o.top_k, "date_window_days": o.date_window_days,
             "language": o.language, "hold_out": o.hold_out, "with_evidence": o.with_evidence,
             "embedder": settings.embedder.model, "retrieval": settings.retrieval.model_dump(mode="json"),
-            "index": settings.index.model_dump(mode="json", include={"embed_chunks", "chunk_max_words"}),
-            "chunk_weight_applied": self.helper.retrieval_settings.chunk_weight,
+            "index": settings.index.model_dump(mode="json", include=INDEX_SHAPING),
+            "chunk_weight_applied": self.helper.retrieval_settings.chunk_weight, "retrieval_depth": RETRIEVAL_DEPTH,
             "verification": settings.verification.model_dump(mode="json"),
             "llm_backend": settings.llm.backend, "prompts_dir": str(settings.prompts_dir),
             "llm": settings.llm.model_dump(mode="json", include=ANSWER_SHAPING),
