@@ -212,6 +212,16 @@ class VerificationSettings(BaseModel):
                                repoint=self.question_repoint, prefer_rank=self.question_prefer_rank)
 
 
+class ConflictSettings(BaseModel):
+    """Finding sources that disagree on what is asked (assistant/answering/conflicts.py)."""
+
+    anchors: int = Field(
+        3, description="Best-ranked sources checked for conflicting values besides the cited sentences and the "
+        "other sources of the cited dispatches. On 100 SQuAD-it questions with a planted conflict and 100 "
+        "without, conflicts flagged / false flags: 0 -> 0.69 / 0.00, 3 -> 0.80 / 0.03, 8 -> 0.80 / 0.06 "
+        "(evals/results/README.md, scripts/calibrate_conflicts.py).")
+
+
 class ServerSettings(BaseModel):
     """The HTTP server."""
 
@@ -240,6 +250,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     verification: VerificationSettings = VerificationSettings()
+    conflicts: ConflictSettings = ConflictSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod

@@ -285,7 +285,7 @@ class AnswerService:
                           judged=judged, dropped_citations=dropped, context_tokens=context_tokens, **base)
         answer = _assemble(checked, sources, dropped, context_tokens, base)
         answer.checks, answer.judged = checks, judged
-        return with_conflict(answer, sources, words)
+        return with_conflict(answer, sources, words, self.settings.conflicts.anchors)
 
 
 def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dropped: int,
@@ -308,13 +308,12 @@ def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dr
                   rejected_citations=rejected, context_tokens=context_tokens, **base)
 
 
-ANCHORS = 3  # best-ranked sources checked for conflicting values besides the cited dispatches (scripts/calibrate_conflicts.py)
-
-
-def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, anchors: int = ANCHORS) -> Answer:
+def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, anchors: int) -> Answer:
     """``answer`` with the conflict among its sources, if any (assistant/answering/conflicts.py):
     each side cited (added to the citations when the model did not cite it),
-    listed in ``conflicts`` newest first, and told in a closing sentence."""
+    listed in ``conflicts`` newest first, and told in a closing sentence. Checked against the
+    rest: the cited sentences, the other sources of the cited dispatches and the
+    ``anchors`` best-ranked sources (conflicts.anchors in the settings)."""
     by_id = {s.hit.sentence.id: s.hit for s in sources}
     pool = [Statement(s.hit.sentence.id, s.hit.sentence, s.hit.dispatch) for s in sources]
     pool += [Statement(e.sentence.id, e.sentence, e.dispatch, earlier=True) for s in sources for e in s.hit.earlier]

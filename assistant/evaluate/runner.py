@@ -207,6 +207,7 @@ class EvalRunner:
             "index": settings.index.model_dump(mode="json", include=INDEX_SHAPING),
             "chunk_weight_applied": self.helper.retrieval_settings.chunk_weight, "retrieval_depth": RETRIEVAL_DEPTH,
             "verification": settings.verification.model_dump(mode="json"),
+            "conflicts": settings.conflicts.model_dump(mode="json"),
             "llm_backend": settings.llm.backend, "prompts_dir": str(settings.prompts_dir),
             "llm": settings.llm.model_dump(mode="json", include=ANSWER_SHAPING),
         }

@@ -18,4 +18,5 @@ def test_manifest_records_the_index_and_the_chunk_weight_applied(tmp_path):
     assert manifest["chunk_weight_applied"] == 0.0 < manifest["retrieval"]["chunk_weight"]
     assert manifest["retrieval"] == settings.retrieval.model_dump(mode="json")  # fusion, pools, translation share
     assert manifest["retrieval_depth"] == RETRIEVAL_DEPTH
+    assert manifest["conflicts"] == settings.conflicts.model_dump(mode="json")
     assert manifest["llm"]["question_max_tokens"] == settings.llm.question_max_tokens  # a translation's length
