@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answering.events import Event, Final, Rewrite, final_answer
-from assistant.answering.service import AnswerService
+from assistant.answering.service import AnswerService, Found
 from assistant.answering.verify import Verifier
 from assistant.domain import Answer, Dispatch, Filters, SentenceHit, Sentence
 from assistant.index.catalog import Catalog
@@ -137,6 +137,17 @@ class Assistant:
         language = question_language(question)
         dated, phrase = self.answers.dated(question, language, filters or Filters(), reference_date)
         return self.answers.find(question, language, top_k, dated if phrase else filters)[0]
+
+    def search(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+               reference_date: date | None = None, depth: int | None = None) -> Found:
+        """The question searched as :meth:`ask` searches it (the same hits, date
+        filter and translation), for :meth:`answer` to answer; ``depth``: the
+        ranked hits to that depth as well (``Found.ranked``), from the same search."""
+        return self.answers.search(question, filters, top_k, reference_date, depth=depth)
+
+    def answer(self, found: Found) -> Answer:
+        """The answer :meth:`ask` gives, to a question already searched (:meth:`search`)."""
+        return final_answer(self.answers.answer_events(found))
 
     def question_language(self, question: str) -> str:
         """The language ``question`` is answered in ("it" or "en")."""

@@ -33,7 +33,12 @@ class IndexSettings(BaseModel):
         True, description="Embed each chunk as well as each sentence (retrieval.chunk_weight uses them): better "
         "retrieval, above all across languages, for about twice the embedding time at ingest. Turned on "
         "later, the next ingest embeds the chunks already indexed.")
-    hnsw_ef_search: int = 200
+    hnsw_ef_search: int = Field(200, description="Chroma's HNSW search breadth: larger finds the nearest vectors "
+                                "more surely, slower (fixed when a collection is created).")
+    hnsw_ef_construction: int = Field(200, description="Chroma's HNSW build breadth (fixed when a collection is "
+                                      "created).")
+    hnsw_max_neighbors: int = Field(32, description="Links per vector in Chroma's HNSW graph (fixed when a "
+                                    "collection is created).")
 
 
 class EmbedderSettings(BaseModel):
@@ -118,7 +123,8 @@ class RetrievalSettings(BaseModel):
     """How sentences are found."""
 
     top_k: int = Field(8, description="Source sentences given to the model.")
-    candidates: int = Field(40, description="Candidates fetched from each index before fusion.")
+    candidates: int = Field(
+        40, description="Candidates fetched from each index before fusion (or top_k, when more are asked for).")
     lexical_max_term_share: float = Field(
         1.0, description="Question terms found in more than this share of the sentences are left out of the "
         "BM25 query (they weigh least and cost most); 1 = every term.")
@@ -152,7 +158,13 @@ class RetrievalSettings(BaseModel):
         0.6, description="Word 5-gram overlap (Jaccard) from which two retrieved dispatches are versions of one.")
     reranker_model: str | None = Field(
         None, description="A sentence-transformers CrossEncoder (folder or cached id) that reorders the hits.")
-    rerank_candidates: int = Field(30, description="Fused hits the reranker scores.")
+    rerank_candidates: int = Field(30, description="Fused hits the reranker scores (or top_k, when more).")
+    version_pool_factor: int = Field(
+        2, description="Fused hits read before re-issued dispatches are collapsed to their newest version = "
+        "version_pool_factor x the hits wanted (top_k, or rerank_candidates with a reranker) + "
+        "version_pool_extra: a margin, so that the collapse still leaves as many hits as wanted (set with "
+        "the collapse, not tuned).")
+    version_pool_extra: int = Field(10, description="See version_pool_factor.")
 
 
 class VerificationSettings(BaseModel):
@@ -206,6 +218,16 @@ class VerificationSettings(BaseModel):
                                repoint=self.question_repoint, prefer_rank=self.question_prefer_rank)
 
 
+class ConflictSettings(BaseModel):
+    """Finding sources that disagree on what is asked (assistant/answering/conflicts.py)."""
+
+    anchors: int = Field(
+        3, description="Best-ranked sources checked for conflicting values besides the cited sentences and the "
+        "other sources of the cited dispatches. On 100 SQuAD-it questions with a planted conflict and 100 "
+        "without, conflicts flagged / false flags: 0 -> 0.69 / 0.00, 3 -> 0.80 / 0.03, 8 -> 0.80 / 0.06 "
+        "(evals/results/README.md, scripts/calibrate_conflicts.py).")
+
+
 class ServerSettings(BaseModel):
     """The HTTP server."""
 
@@ -234,6 +256,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     verification: VerificationSettings = VerificationSettings()
+    conflicts: ConflictSettings = ConflictSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod

@@ -16,7 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-from assistant.answering.service import ANCHORS, with_conflict
+from assistant.answering.service import with_conflict
 from assistant.answering.cite import to_citation
 from assistant.core import Assistant
 from assistant.evaluate.metrics import conflict_flagged
@@ -55,7 +55,7 @@ def main() -> None:
     words = {lang: wording(helper.settings.prompts_dir, lang) for lang in ("it", "en")}
     print(f"{len(conflicted)} conflicted and {len(plain)} unconflicted questions, {len(prepared)} answered; "
           f"the run: conflict_flag_rate {_mean(conflicted, 'conflict_flagged'):.3f}, "
-          f"false_conflict_rate {_mean(plain, 'false_conflict'):.3f} (anchors {ANCHORS})")
+          f"false_conflict_rate {_mean(plain, 'false_conflict'):.3f} (anchors {helper.settings.conflicts.anchors})")
     for anchors in args.anchors:
         flagged = false = 0
         for r, sources, answer in prepared:

@@ -54,7 +54,9 @@ class RelevancePolicy:
     ``require_kind``, judged by the model at least ``min_judged`` likely to answer it
     (when judged); ``repoint``: replace a failing citation by the best passing support;
     ``prefer_rank``: of the supporting sources that pass, cite the one the retriever
-    ranked best, whichever the model or verification chose."""
+    ranked best, whichever the model or verification chose. The defaults check nothing
+    (every citation passes): the baseline of scripts/calibrate_relevance.py; the product's
+    policy comes from the verification settings (``VerificationSettings.relevance_policy``)."""
 
     max_rank: int = 1 << 30
     min_relative: float = 0.0

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import date
 
 from assistant.answering.events import Citations, Delta, Event, Final, final_answer
@@ -43,6 +44,24 @@ class ModelUnavailable(LLMError):
     def __init__(self, message: str, fallback: Answer):
         super().__init__(message)
         self.fallback = fallback
+
+
+@dataclass
+class Found:
+    """A question as searched for an answer: the language it is answered in,
+    the filters with the period it names and the words that named it, the
+    translation it was searched with as well, the hits given to the model,
+    the ranked hits to the depth asked (the same hits when none was) and the
+    seconds the search took."""
+
+    question: str
+    language: str
+    filters: Filters
+    date_phrase: str | None
+    translation: str | None
+    hits: list[SentenceHit]
+    ranked: list[SentenceHit]
+    seconds: float
 
 
 class AnswerService:
@@ -95,6 +114,30 @@ class AnswerService:
             return None
         return (text, target) if text else None
 
+    def search(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+               reference_date: date | None = None, model_turn: Callable[[], AbstractContextManager] = nullcontext,
+               depth: int | None = None) -> Found:
+        """The question searched as an answer searches it: a relative date in it
+        ("ieri", "last week") becomes the date filter, counted from
+        ``reference_date`` (default: the setting, else today) unless ``filters``
+        has dates; a minority-language question is searched in translation too.
+        ``depth``: the ranked hits to that depth as well, from the same search."""
+        question = question.strip()
+        if not question:
+            raise ValueError("The question is empty")
+        started = time.perf_counter()
+        language = question_language(question)
+        filters, date_phrase = self.dated(question, language, filters or Filters(), reference_date)
+        translation = self._translation(question, language, model_turn)
+        if depth is None:
+            hits = ranked = self.retriever.retrieve(question, language, top_k=top_k, filters=filters,
+                                                    translation=translation)
+        else:
+            hits, ranked = self.retriever.retrieve_depths(question, language, [top_k, depth], filters=filters,
+                                                          translation=translation)
+        return Found(question, language, filters, date_phrase, translation[0] if translation else None, hits,
+                     ranked, time.perf_counter() - started)
+
     def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None,
             reference_date: date | None = None) -> Answer:
         """Answer a question (blocking)."""
@@ -109,19 +152,18 @@ class AnswerService:
         in the question ("ieri", "last week") count from ``reference_date``
         (default: the setting, else today) unless ``filters`` has dates. The
         model call runs inside ``model_turn()`` (a server's exclusive model slot)."""
-        question = question.strip()
-        if not question:
-            raise ValueError("The question is empty")
-        filters = filters or Filters()
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
-        language = question_language(question)
+        yield from self.answer_events(self.search(question, filters, top_k, reference_date, model_turn), model_turn)
+
+    def answer_events(self, found: Found,
+                      model_turn: Callable[[], AbstractContextManager] = nullcontext) -> Iterator[Event]:
+        """The events of :meth:`ask_events` for a question already searched
+        (:meth:`search`): the model is given ``found.hits``."""
+        started = time.perf_counter() - found.seconds  # when the search began
+        timings: dict[str, float] = {"retrieval": found.seconds}
+        question, language, hits = found.question, found.language, found.hits
         words = wording(self.settings.prompts_dir, language)
-        filters, date_phrase = self.dated(question, language, filters, reference_date)
-        hits, translation = self.find(question, language, top_k, filters, model_turn)
-        timings["retrieval"] = time.perf_counter() - started
-        base = dict(question=question, language=language, filters=filters, date_phrase=date_phrase, backend="",
-                    translated_question=translation,
+        base = dict(question=question, language=language, filters=found.filters, date_phrase=found.date_phrase,
+                    backend="", translated_question=found.translation,
                     retrieved=[{"sentence_id": h.sentence.id, "score": h.score, "dense": h.dense} for h in hits])
 
         reason = self.decline_before_model(hits, language)
@@ -243,7 +285,7 @@ class AnswerService:
                           judged=judged, dropped_citations=dropped, context_tokens=context_tokens, **base)
         answer = _assemble(checked, sources, dropped, context_tokens, base)
         answer.checks, answer.judged = checks, judged
-        return with_conflict(answer, sources, words)
+        return with_conflict(answer, sources, words, self.settings.conflicts.anchors)
 
 
 def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dropped: int,
@@ -266,13 +308,12 @@ def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dr
                   rejected_citations=rejected, context_tokens=context_tokens, **base)
 
 
-ANCHORS = 3  # best-ranked sources checked for conflicting values besides the cited dispatches (scripts/calibrate_conflicts.py)
-
-
-def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, anchors: int = ANCHORS) -> Answer:
+def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, anchors: int) -> Answer:
     """``answer`` with the conflict among its sources, if any (assistant/answering/conflicts.py):
     each side cited (added to the citations when the model did not cite it),
-    listed in ``conflicts`` newest first, and told in a closing sentence."""
+    listed in ``conflicts`` newest first, and told in a closing sentence. Checked against the
+    rest: the cited sentences, the other sources of the cited dispatches and the
+    ``anchors`` best-ranked sources (conflicts.anchors in the settings)."""
     by_id = {s.hit.sentence.id: s.hit for s in sources}
     pool = [Statement(s.hit.sentence.id, s.hit.sentence, s.hit.dispatch) for s in sources]
     pool += [Statement(e.sentence.id, e.sentence, e.dispatch, earlier=True) for s in sources for e in s.hit.earlier]

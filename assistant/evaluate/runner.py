@@ -33,9 +33,12 @@ RETRIEVAL_DEPTH = 40  # sentences retrieved for scoring: enough to rank 10 disti
 MAX_CONSECUTIVE_ERRORS = 5
 
 
-# The model settings that change what an answer says (a resumed run must not mix them).
-ANSWER_SHAPING = {"citations", "answer_style", "temperature", "max_tokens", "context_window", "model_path",
-                  "ollama_model", "openai_model"}
+# The model settings that change what an answer says, or what a translated question
+# finds (a resumed run must not mix them).
+ANSWER_SHAPING = {"citations", "answer_style", "temperature", "max_tokens", "question_max_tokens", "context_window",
+                  "model_path", "ollama_model", "openai_model"}
+# The index settings that change what is found.
+INDEX_SHAPING = {"embed_chunks", "chunk_max_words", "hnsw_ef_search", "hnsw_ef_construction", "hnsw_max_neighbors"}
 
 
 class EvalOptions(BaseModel):
@@ -201,9 +204,10 @@ class EvalRunner:
             "retrieval_only": o.retrieval_only, "top_k": o.top_k, "date_window_days": o.date_window_days,
             "language": o.language, "hold_out": o.hold_out, "with_evidence": o.with_evidence,
             "embedder": settings.embedder.model, "retrieval": settings.retrieval.model_dump(mode="json"),
-            "index": settings.index.model_dump(mode="json", include={"embed_chunks", "chunk_max_words"}),
-            "chunk_weight_applied": self.helper.retrieval_settings.chunk_weight,
+            "index": settings.index.model_dump(mode="json", include=INDEX_SHAPING),
+            "chunk_weight_applied": self.helper.retrieval_settings.chunk_weight, "retrieval_depth": RETRIEVAL_DEPTH,
             "verification": settings.verification.model_dump(mode="json"),
+            "conflicts": settings.conflicts.model_dump(mode="json"),
             "llm_backend": settings.llm.backend, "prompts_dir": str(settings.prompts_dir),
             "llm": settings.llm.model_dump(mode="json", include=ANSWER_SHAPING),
         }
@@ -241,7 +245,13 @@ class EvalRunner:
         # "this week" in a dated question counts from the day it was asked
         asked_on = date.fromisoformat(question.question_date[:10]) if question.question_date else None
         started = time.perf_counter()
-        hits = helper.retrieve(question.question, filters, top_k=RETRIEVAL_DEPTH, reference_date=asked_on)
+        if self.options.retrieval_only:
+            found, hits = None, helper.retrieve(question.question, filters, top_k=RETRIEVAL_DEPTH,
+                                                reference_date=asked_on)
+        else:  # one search serves the retrieval metrics and the answer
+            found = helper.search(question.question, filters, top_k=self.options.top_k, reference_date=asked_on,
+                                  depth=RETRIEVAL_DEPTH)
+            hits = found.ranked
         retrieval_seconds = time.perf_counter() - started
         record["ranked"] = [{"sentence_id": h.sentence.id, "doc_id": h.sentence.doc_id, "score": round(h.score, 6),
                              "dense": None if h.dense is None else round(h.dense, 6)} for h in hits[:10]]
@@ -250,14 +260,14 @@ class EvalRunner:
         record.update(retrieval_metrics(hits, gold_sentences, gold_docs))
         if question.answerable and question.answers:
             record["answer_hit@5"] = answer_hit_at_k([h.sentence.text for h in hits], question.answers, 5)
-        if self.options.retrieval_only:
+        if found is None:
             # what the answering service would decide before any model call
             reason = helper.relevance_decline(question.question, hits[:self.options.top_k or
                                                                      helper.settings.retrieval.top_k])
             record.update({"abstained": float(reason is not None), "abstain_reason": reason,
                            "timings": {"retrieval": retrieval_seconds}})
             return record
-        answer = helper.ask(question.question, filters, top_k=self.options.top_k, reference_date=asked_on)
+        answer = helper.answer(found)
         record.update({
             "answer": answer.answer, "abstain_reason": answer.abstain_reason, "backend": answer.backend,
             "citations": [{"n": c.n, "sentence_id": c.sentence_id, "doc_id": c.doc_id, "text": c.text}

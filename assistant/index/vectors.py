@@ -60,7 +60,8 @@ class ChromaSentences:
             name=f"{settings.collection_prefix}_{kind}",
             metadata={"embedder": embedder_name},
             configuration={"hnsw": {"space": "cosine", "ef_search": settings.hnsw_ef_search,
-                                    "ef_construction": 200, "max_neighbors": 32}},
+                                    "ef_construction": settings.hnsw_ef_construction,
+                                    "max_neighbors": settings.hnsw_max_neighbors}},
         )
         stored = (collection.metadata or {}).get("embedder")
         if stored and stored != embedder_name:

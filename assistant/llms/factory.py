@@ -33,13 +33,11 @@ def build_llm(settings: Settings) -> ChatBackend:
     if backend == "ollama":
         from assistant.llms.ollama_backend import OllamaBackend
 
-        return OllamaBackend(llm.ollama_host, llm.ollama_model, llm.context_window, llm.max_tokens,
-                             llm.temperature, llm.timeout_s)
+        return OllamaBackend(llm)
     if backend == "openai":
         from assistant.llms.openai_backend import OpenAIBackend
 
-        return OpenAIBackend(llm.openai_base_url, llm.openai_model, llm.openai_api_key, llm.max_tokens,
-                             llm.temperature, llm.timeout_s, llm.context_window)
+        return OpenAIBackend(llm)
     if backend == "llamacpp":
         from assistant.llms.bundled import bundled_model_path, verify_model_file
 
@@ -50,12 +48,8 @@ def build_llm(settings: Settings) -> ChatBackend:
             from assistant.llms.supervised import SupervisedLlamaCpp
             from assistant.llms.worker import WorkerConfig
 
-            config = WorkerConfig(str(path), llm.context_window, llm.max_tokens, llm.temperature, llm.threads,
-                                  llm.timeout_s, label=label)
-            return SupervisedLlamaCpp(config, stall_s=llm.stall_s, backoff_max_s=llm.restart_backoff_max_s,
-                                      start_timeout_s=llm.start_timeout_s)
+            return SupervisedLlamaCpp(WorkerConfig(str(path), llm, label=label))
         from assistant.llms.llamacpp import LlamaCppBackend
 
-        return LlamaCppBackend(path, llm.context_window, llm.max_tokens, llm.temperature, llm.threads,
-                               llm.timeout_s, label=label)
+        return LlamaCppBackend(path, llm, label=label)
     raise LLMError(f"Unknown LLM backend {backend!r}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.llms.base import ChatBackend, LLMError, Message, token_table
+from assistant.settings import LLMSettings
 
 
 def chatml(messages) -> str:
@@ -31,20 +32,19 @@ def _grammar(schema_json: str):
 class LlamaCppBackend(ChatBackend):
     """A GGUF model run by llama.cpp in this process (one call at a time)."""
 
-    def __init__(self, model_path: Path, context_window: int = 4096, max_tokens: int = 384,
-                 temperature: float = 0.0, threads: int | None = None, timeout_s: float = 120.0,
-                 label: str | None = None):
+    def __init__(self, model_path: Path, llm: LLMSettings, label: str | None = None):
+        """``llm``: context_window, max_tokens, temperature, threads and timeout_s apply."""
         from llama_index.llms.llama_cpp import LlamaCPP
 
-        self.timeout_s = timeout_s
-        self.max_tokens = max_tokens
-        self.temperature = temperature
+        self.timeout_s = llm.timeout_s
+        self.max_tokens = llm.max_tokens
+        self.temperature = llm.temperature
         self.description = f"llama.cpp {label or model_path.name}"
         try:
             self._llm = LlamaCPP(
-                model_path=str(model_path), context_window=context_window, max_new_tokens=max_tokens,
-                temperature=temperature, messages_to_prompt=chatml, verbose=False,
-                model_kwargs={"n_threads": threads or _cores(), "n_batch": 512, "verbose": False},
+                model_path=str(model_path), context_window=llm.context_window, max_new_tokens=llm.max_tokens,
+                temperature=llm.temperature, messages_to_prompt=chatml, verbose=False,
+                model_kwargs={"n_threads": llm.threads or _cores(), "n_batch": 512, "verbose": False},
             )
         except Exception as exc:  # llama.cpp raises ValueError/RuntimeError on bad files
             raise LLMError(f"Cannot load model {model_path}: {exc}") from exc

@@ -9,21 +9,23 @@ from typing import Any
 import httpx
 
 from assistant.llms.base import ChatBackend, LLMError, Message, token_table
+from assistant.settings import LLMSettings
 
 
 class OllamaBackend(ChatBackend):
-    """A model served by Ollama at ``host``."""
+    """A model served by Ollama at ``llm.ollama_host``."""
 
-    def __init__(self, host: str, model: str, context_window: int = 4096, max_tokens: int = 384,
-                 temperature: float = 0.0, timeout_s: float = 120.0):
+    def __init__(self, llm: LLMSettings):
+        """``llm``: ollama_host, ollama_model, context_window, max_tokens, temperature and timeout_s apply."""
         from llama_index.llms.ollama import Ollama
 
-        self.host, self.model, self.timeout_s, self.context_window = host, model, timeout_s, context_window
+        host, model, context_window = llm.ollama_host, llm.ollama_model, llm.context_window
+        self.host, self.model, self.timeout_s, self.context_window = host, model, llm.timeout_s, context_window
         self.description = f"ollama {model} @ {host}"
         # context_window given so that building the LLM needs no server
-        self._llm = Ollama(model=model, base_url=host, request_timeout=timeout_s, context_window=context_window,
-                           temperature=temperature, additional_kwargs={"num_predict": max_tokens,
-                                                                        "num_ctx": context_window})
+        self._llm = Ollama(model=model, base_url=host, request_timeout=llm.timeout_s, context_window=context_window,
+                           temperature=llm.temperature, additional_kwargs={"num_predict": llm.max_tokens,
+                                                                            "num_ctx": context_window})
 
     def check(self) -> tuple[bool, str]:
         """Is the server up and does it have the model?"""
@@ -79,7 +81,7 @@ class OllamaBackend(ChatBackend):
         return LLMError(f"Ollama at {self.host} failed with model {self.model}: {exc}")
 
 
-def probe_ollama(host: str, model: str, timeout: float = 2.0) -> tuple[bool, str]:
+def probe_ollama(host: str, model: str, timeout: float) -> tuple[bool, str]:
     """(True, msg) when Ollama answers at ``host`` and lists ``model``."""
     import ollama
 

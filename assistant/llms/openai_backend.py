@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from assistant.llms.base import ChatBackend, LLMError, Message, token_table
+from assistant.settings import LLMSettings
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +34,18 @@ def response_format(form: str, schema: dict[str, Any]) -> dict[str, Any] | None:
 class OpenAIBackend(ChatBackend):
     """A model behind an OpenAI-compatible ``/v1`` endpoint."""
 
-    def __init__(self, base_url: str, model: str, api_key: str, max_tokens: int = 384,
-                 temperature: float = 0.0, timeout_s: float = 120.0, context_window: int = 4096):
+    def __init__(self, llm: LLMSettings):
+        """``llm``: openai_base_url, openai_model, openai_api_key, max_tokens, temperature,
+        timeout_s and context_window apply."""
         from llama_index.llms.openai_like import OpenAILike
 
-        self.base_url, self.model, self.api_key = base_url, model, api_key
-        self.timeout_s = timeout_s
-        self.description = f"openai-compatible {model} @ {base_url}"
+        self.base_url, self.model, self.api_key = llm.openai_base_url, llm.openai_model, llm.openai_api_key
+        self.timeout_s = llm.timeout_s
+        self.description = f"openai-compatible {self.model} @ {self.base_url}"
         self.schema_form = SCHEMA_FORMS[0]
-        self._llm = OpenAILike(model=model, api_base=base_url, api_key=api_key, max_tokens=max_tokens,
-                               temperature=temperature, timeout=timeout_s, max_retries=0,
-                               is_chat_model=True, context_window=context_window)
+        self._llm = OpenAILike(model=self.model, api_base=self.base_url, api_key=self.api_key,
+                               max_tokens=llm.max_tokens, temperature=llm.temperature, timeout=llm.timeout_s,
+                               max_retries=0, is_chat_model=True, context_window=llm.context_window)
 
     def stream(self, messages: list[Message], schema: dict[str, Any] | None = None,
                max_tokens: int | None = None) -> Iterator[str]:

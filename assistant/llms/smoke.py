@@ -42,14 +42,16 @@ def check(model_path: Path, timeout_s: float, python: str | None = None) -> tupl
     """(ok, one line): the build suits the CPU and the model generates under a grammar."""
     from assistant.llms.supervised import ModelProcess, exit_reason
     from assistant.llms.worker import WorkerConfig
+    from assistant.settings import LLMSettings
 
     info = installed_system_info()
     problems = build_problems(parse_system_info(info), cpu_flags())
     if problems:
         return False, f"the installed llama-cpp-python build does not suit this CPU ({cpu_name()}): " \
                       f"{'; '.join(problems)}; {REBUILD}"
-    process = ModelProcess(WorkerConfig(str(model_path), context_window=512, max_tokens=16, timeout_s=timeout_s),
-                           start_timeout_s=timeout_s, stall_s=timeout_s, name="smoke", python=python)
+    llm = LLMSettings(context_window=512, max_tokens=16, timeout_s=timeout_s, start_timeout_s=timeout_s,
+                      stall_s=timeout_s)
+    process = ModelProcess(WorkerConfig(str(model_path), llm), name="smoke", python=python)
     started = time.monotonic()
     try:
         try:

@@ -60,15 +60,16 @@ def exit_reason(returncode: int | None) -> str:
 
 
 class ModelProcess:
-    """One worker process at a time, restarted when it dies."""
+    """One worker process at a time, restarted when it dies (after
+    ``config.llm.start_timeout_s`` loading, ``stall_s`` silent; waiting at most
+    ``restart_backoff_max_s`` between restarts)."""
 
-    def __init__(self, config: WorkerConfig, start_timeout_s: float = 120.0, stall_s: float = 10.0,
-                 backoff_max_s: float = 30.0, name: str = "model", python: str | None = None):
+    def __init__(self, config: WorkerConfig, name: str = "model", python: str | None = None):
         self.config = config
         self.python = python or sys.executable
-        self.start_timeout_s = start_timeout_s
-        self.stall_s = stall_s
-        self.backoff_max_s = backoff_max_s
+        self.start_timeout_s = config.llm.start_timeout_s
+        self.stall_s = config.llm.stall_s
+        self.backoff_max_s = config.llm.restart_backoff_max_s
         self.name = name
         self._cond = threading.Condition()
         self._state = STOPPED
@@ -329,11 +330,9 @@ def _stop_process(box: dict[str, Any]) -> None:
 class SupervisedLlamaCpp(ChatBackend):
     """llama.cpp in a supervised child process, with the in-process backend's behaviour."""
 
-    def __init__(self, config: WorkerConfig, stall_s: float = 10.0, backoff_max_s: float = 30.0,
-                 start_timeout_s: float = 120.0):
-        self.timeout_s = config.timeout_s
-        self.process = ModelProcess(config, start_timeout_s=start_timeout_s, stall_s=stall_s,
-                                    backoff_max_s=backoff_max_s)
+    def __init__(self, config: WorkerConfig):
+        self.timeout_s = config.llm.timeout_s
+        self.process = ModelProcess(config)
         self.process.start()
         self.description = self.process.description
         self._lock = threading.Lock()

@@ -26,25 +26,34 @@ import os
 import queue
 import sys
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, BinaryIO
+
+from assistant.settings import LLMSettings
+
+#: the model settings the worker runs its model with (the rest stay with the supervisor)
+RUN_SETTINGS = {"context_window", "max_tokens", "temperature", "threads", "timeout_s"}
 
 
 @dataclass
 class WorkerConfig:
-    """How the worker loads and runs its model."""
+    """How the worker loads and runs its model: the GGUF file and the model
+    settings (the worker uses RUN_SETTINGS of them; the supervisor
+    start_timeout_s, stall_s and restart_backoff_max_s)."""
 
     model_path: str
-    context_window: int = 4096
-    max_tokens: int = 384
-    temperature: float = 0.0
-    threads: int | None = None
-    timeout_s: float = 120.0
+    llm: LLMSettings
     label: str | None = None
     beat_s: float = 1.0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps({"model_path": self.model_path, "llm": self.llm.model_dump(mode="json", include=RUN_SETTINGS),
+                           "label": self.label, "beat_s": self.beat_s})
+
+    @classmethod
+    def from_json(cls, line: str | bytes) -> WorkerConfig:
+        fields = json.loads(line)
+        return cls(**{**fields, "llm": LLMSettings(**fields["llm"])})
 
 
 class _Replies:
@@ -77,15 +86,14 @@ def serve(requests: BinaryIO, replies_out: BinaryIO) -> int:
     first = requests.readline()
     if not first:
         return 0
-    config = WorkerConfig(**json.loads(first))
+    config = WorkerConfig.from_json(first)
     try:
         from pathlib import Path
 
         from assistant.llms.cpu import installed_system_info
         from assistant.llms.llamacpp import LlamaCppBackend
 
-        backend = LlamaCppBackend(Path(config.model_path), config.context_window, config.max_tokens,
-                                  config.temperature, config.threads, config.timeout_s, label=config.label)
+        backend = LlamaCppBackend(Path(config.model_path), config.llm, label=config.label)
         system_info = installed_system_info()
     except Exception as exc:  # LLMError on a bad file; anything else is reported the same way
         replies.send(type="failed", message=str(exc))

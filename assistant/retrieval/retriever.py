@@ -7,6 +7,10 @@ by a cross-encoder. Hits come back with their dispatch, their dense cosine
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from assistant.domain import Dispatch, EarlierVersion, Filters, Sentence, SentenceHit
 from assistant.index.catalog import Catalog
@@ -22,6 +26,18 @@ from assistant.settings import RetrievalSettings
 from assistant.text.words import tokens
 
 TWIN_SHARE = 0.5  # shared words (Jaccard) from which an older version's sentence stood in a newer one's place
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """One search of the indexes: the question's vector, the fused scores, the
+    query cosines and BM25 scores known, and the candidate sentences read (if any)."""
+
+    query_vec: np.ndarray
+    fused: dict[str, float]
+    known: dict[str, float]
+    lexical: dict[str, float]
+    texts: dict[str, Sentence]
 
 
 class HybridRetriever:
@@ -40,8 +56,30 @@ class HybridRetriever:
         """The ``top_k`` best sentences for ``question``, best first.
         ``translation`` (text, language): the question in the corpus's main
         language; it drives the lexical side and adds a second dense query."""
-        top_k = top_k or self.settings.top_k
-        n = max(self.settings.candidates, top_k)
+        return self.retrieve_depths(question, language, [top_k], filters, neighbours, translation)[0]
+
+    def retrieve_depths(self, question: str, language: str, depths: Sequence[int | None],
+                        filters: Filters | None = None, neighbours: int | None = None,
+                        translation: tuple[str, str] | None = None) -> list[list[SentenceHit]]:
+        """What :meth:`retrieve` gives at each of ``depths`` (a ``top_k`` each),
+        the indexes searched once for all the depths that fetch as many
+        candidates (see ``candidate_count``)."""
+        scored: dict[int, _Scored] = {}
+        out = []
+        for top_k in (depth or self.settings.top_k for depth in depths):
+            n = self.candidate_count(top_k)
+            if n not in scored:
+                scored[n] = self._scored(question, language, n, filters, translation)
+            out.append(self._ranked(question, scored[n], top_k, neighbours))
+        return out
+
+    def candidate_count(self, top_k: int) -> int:
+        """Candidates fetched from each index before fusion for ``top_k`` hits."""
+        return max(self.settings.candidates, top_k)
+
+    def _scored(self, question: str, language: str, n: int, filters: Filters | None,
+                translation: tuple[str, str] | None) -> _Scored:
+        """The fused scores of the best ``n`` candidates of each index."""
         query_vec = embed_query(self.embedder, question)
         share = None if filters is None or filters.is_empty() else self.catalog.share_matching(filters)
         passing = lambda doc_ids: self.catalog.passing(doc_ids, filters)  # noqa: E731
@@ -78,8 +116,14 @@ class HybridRetriever:
             fused = with_chunk_scores(fused, self.vectors.query_chunks(chunk_vec, n, filters, share, passing=passing),
                                       self.settings.chunk_weight)
         fused, texts = self._with_answer_types(question, fused)
+        return _Scored(query_vec, fused, known, dict(lexical), texts)
+
+    def _ranked(self, question: str, scored: _Scored, top_k: int, neighbours: int | None) -> list[SentenceHit]:
+        """The ``top_k`` best hits of ``scored``, each re-issued dispatch once, as its newest version."""
+        fused, known, texts = dict(scored.fused), dict(scored.known), scored.texts  # left as they were
         pool = max(top_k, self.settings.rerank_candidates) if self.reranker else top_k
-        ranked = sorted(fused, key=lambda i: (fused[i], known.get(i, 0.0)), reverse=True)[:2 * pool + 10]
+        read = self.settings.version_pool_factor * pool + self.settings.version_pool_extra
+        ranked = sorted(fused, key=lambda i: (fused[i], known.get(i, 0.0)), reverse=True)[:read]
         sentences = {i: texts[i] for i in ranked if i in texts} if texts else self.catalog.sentences(ranked)
         dispatches = self.catalog.dispatches(s.doc_id for s in sentences.values())
         ranked, newest = self._newest_versions(ranked, fused, sentences, dispatches)
@@ -87,8 +131,8 @@ class HybridRetriever:
         earlier = self._earlier_versions(ranked, newest, sentences, dispatches) if newest else {}
         missing = [i for i in ranked if i not in known]
         if missing:  # counterparts brought in from newer versions
-            known.update(self.vectors.similarities(query_vec, missing))
-        hits = self._hits(ranked, fused, known, dict(lexical), sentences, dispatches,
+            known.update(self.vectors.similarities(scored.query_vec, missing))
+        hits = self._hits(ranked, fused, known, scored.lexical, sentences, dispatches,
                           self.settings.context_neighbours if neighbours is None else neighbours, earlier)
         return self.reranker.rerank(question, hits, top_k) if self.reranker else hits[:top_k]
 

@@ -12,8 +12,12 @@ import pytest
 from assistant.evaluate.questions import Question
 from assistant.evaluate.runner import (EvalAborted, EvalOptions, EvalRunner, MAX_CONSECUTIVE_ERRORS,
                                        gold_sentence_ids, read_results)
-from assistant.llms.base import LLMError
-from assistant.domain import Answer, Sentence
+from assistant.core import Assistant
+from assistant.domain import Answer, Dispatch, Sentence, SentenceHit
+from assistant.llms.base import ChatBackend, LLMError
+from assistant.query.translate import QuestionTranslator
+from assistant.settings import RetrievalSettings
+from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_IT = ROOT / "evals" / "seed_it.jsonl"
@@ -21,7 +25,8 @@ SEED_DOC = "d4d6082e06082f5e"
 
 
 class Interrupting:
-    """The real assistant, interrupted (like Ctrl-C) at the n-th retrieval, counting calls."""
+    """The real assistant, interrupted (like Ctrl-C) at the n-th retrieval
+    (``retrieve`` or ``search``), counting calls."""
 
     def __init__(self, helper, stop_at: int | None = None):
         self._helper, self.stop_at, self.calls = helper, stop_at, 0
@@ -30,17 +35,24 @@ class Interrupting:
     def __getattr__(self, name):
         return getattr(self._helper, name)
 
-    def retrieve(self, *args, **kwargs):
+    def _count(self) -> None:
         self.calls += 1
         if self.stop_at is not None and self.calls == self.stop_at:
             raise KeyboardInterrupt
+
+    def retrieve(self, *args, **kwargs):
+        self._count()
         return self._helper.retrieve(*args, **kwargs)
+
+    def search(self, *args, **kwargs):
+        self._count()
+        return self._helper.search(*args, **kwargs)
 
 
 class ModelDown(Interrupting):
     """Retrieval works, the model always fails."""
 
-    def ask(self, *args, **kwargs):
+    def answer(self, found):
         raise LLMError("the model server is not reachable")
 
 
@@ -100,15 +112,19 @@ def test_held_out_evidence_makes_every_question_one_to_decline(seed_assistant, t
 
 
 class RecordingAsks(Interrupting):
-    """Retrieval works; each ask is recorded and declined without a model."""
+    """Retrieval works; each search is recorded and its answer declined without a model."""
 
     def __init__(self, helper):
         super().__init__(helper)
         self.asked: list[dict] = []
 
-    def ask(self, question, filters=None, top_k=None, reference_date=None):
+    def search(self, question, filters=None, top_k=None, reference_date=None, depth=None):
         self.asked.append({"question": question, "reference_date": reference_date})
-        return Answer(question=question, answer="-", language="it", abstained=True, abstain_reason="low_relevance")
+        return super().search(question, filters, top_k, reference_date, depth)
+
+    def answer(self, found):
+        return Answer(question=found.question, answer="-", language="it", abstained=True,
+                      abstain_reason="low_relevance")
 
 
 @pytest.mark.slow
@@ -136,6 +152,63 @@ def test_gold_sentences_from_spans_then_from_text():
     assert gold_sentence_ids(lookup, by_span) == {"d-s001"}
     assert gold_sentence_ids(lookup, by_text) == {"d-s000"}
     assert gold_sentence_ids(lookup, nothing) == set()
+
+
+class CountingRetriever:
+    """Ranked sentences of one made-up dispatch, recording each search and the translation it was given."""
+
+    def __init__(self):
+        self.searches: list[tuple[str, tuple[str, str] | None]] = []
+        self.catalog = type("Catalog", (), {"language_counts": lambda _self: {"en": 9, "it": 1},
+                                            "has_dated_dispatches": lambda _self: False})()
+
+    def retrieve(self, question, language, top_k=None, filters=None, neighbours=None, translation=None):
+        return self.retrieve_depths(question, language, [top_k], filters, neighbours, translation)[0]
+
+    def retrieve_depths(self, question, language, depths, filters=None, neighbours=None, translation=None):
+        self.searches.append((question, translation))
+        dispatch = Dispatch(id="d", body="-", language="en")
+        return [[SentenceHit(sentence=Sentence(id=f"d-s{i:03d}", doc_id="d", index=i, text=f"Sentence {i}.",
+                                               char_start=0, char_end=1),
+                             dispatch=dispatch, score=1.0 - i / 100, dense=0.95 - i / 1000)
+                 for i in range(depth or 8)] for depth in depths]
+
+
+class Scripted(ChatBackend):
+    """Translates every question into one English text and answers citing source 1."""
+
+    def stream(self, messages, schema=None, max_tokens=None):
+        yield "In English?" if messages[0]["content"].startswith("Translate") else \
+            json.dumps({"citations": [1], "answer": "Sentence 0."})
+
+
+class CountingTranslator(QuestionTranslator):
+    """The real translator (which keeps recent translations), counting the questions it is asked."""
+
+    asked = 0
+
+    def translate(self, question, target, *args, **kwargs):
+        self.asked += 1
+        return super().translate(question, target, *args, **kwargs)
+
+
+def test_answer_mode_searches_and_translates_each_question_once(tmp_path):
+    helper = Assistant(make_settings(tmp_path / "home", retrieval=RetrievalSettings(translate_questions=True)))
+    retriever, llm = CountingRetriever(), Scripted()
+    translator = CountingTranslator(helper.settings, lambda: llm)
+    helper.__dict__.update(retriever=retriever, verifier=None, translator=translator)
+    helper._llm = llm
+    options = EvalOptions(questions=SEED_IT, out=tmp_path / "run", limit=3)
+    records = EvalRunner(helper, options).run(progress=False)
+    assert len(records) == 3 and translator.asked == 3
+    assert [question for question, _ in retriever.searches] == [r["question"] for r in records]
+    assert all(translation == ("In English?", "en") for _, translation in retriever.searches)
+    top_k = helper.settings.retrieval.top_k
+    for r in records:  # the metrics over the ranked hits to RETRIEVAL_DEPTH, the model given the top_k best
+        assert [h["sentence_id"] for h in r["ranked"]] == [f"d-s{i:03d}" for i in range(10)]
+        assert [h["sentence_id"] for h in r["retrieved"]] == [f"d-s{i:03d}" for i in range(top_k)]
+        assert not r["abstained"] and [c["sentence_id"] for c in r["citations"]] == ["d-s000"]
+        assert r["timings"]["retrieval"] <= r["timings"]["total"]
 
 
 @pytest.mark.slow

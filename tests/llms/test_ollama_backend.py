@@ -143,7 +143,7 @@ def test_official_client_chat_with_schema_format(ollama_server):
 @pytest.mark.slow
 @pytest.mark.llm
 def test_backend_streams_piece_by_piece(ollama_server):
-    backend = OllamaBackend(ollama_server, MODEL, max_tokens=32, timeout_s=120)
+    backend = OllamaBackend(LLMSettings(ollama_host=ollama_server, ollama_model=MODEL, max_tokens=32, timeout_s=120))
     assert backend.check() == (True, f"Ollama at {ollama_server} has {MODEL}")
     pieces = list(backend.stream(MESSAGES))
     assert len(pieces) > 1 and all(isinstance(p, str) and p for p in pieces)
@@ -153,7 +153,7 @@ def test_backend_streams_piece_by_piece(ollama_server):
 @pytest.mark.slow
 @pytest.mark.llm
 def test_backend_chat_follows_schema(ollama_server):
-    backend = OllamaBackend(ollama_server, MODEL, max_tokens=80, timeout_s=120)
+    backend = OllamaBackend(LLMSettings(ollama_host=ollama_server, ollama_model=MODEL, max_tokens=80, timeout_s=120))
     data = json.loads(backend.chat(JSON_MESSAGES, schema=SCHEMA))
     assert {"answer", "citations"} <= data.keys()
     assert isinstance(data["answer"], str) and all(isinstance(c, int) for c in data["citations"])
@@ -162,7 +162,7 @@ def test_backend_chat_follows_schema(ollama_server):
 @pytest.mark.slow
 @pytest.mark.llm
 def test_backend_per_call_max_tokens_reaches_the_server(ollama_app, ollama_server):
-    backend = OllamaBackend(ollama_server, MODEL, max_tokens=12, timeout_s=120)
+    backend = OllamaBackend(LLMSettings(ollama_host=ollama_server, ollama_model=MODEL, max_tokens=12, timeout_s=120))
     marker = f"request-{time.monotonic_ns()}"
     backend.chat([{"role": "user", "content": f"Write a long story about a cat. ({marker})"}], max_tokens=3)
     sent = next(body for body in reversed(ollama_app.state.received) if marker in json.dumps(body["messages"]))
@@ -176,12 +176,12 @@ def test_backend_reads_first_token_log_probabilities(ollama_server, bundled_gguf
     from assistant.answering.judge import yes_probability
     from assistant.llms.llamacpp import LlamaCppBackend
 
-    backend = OllamaBackend(ollama_server, MODEL, timeout_s=120)
+    backend = OllamaBackend(LLMSettings(ollama_host=ollama_server, ollama_model=MODEL, timeout_s=120))
     messages = [{"role": "user", "content": "Is Rome the capital of Italy? Reply with one word: yes or no."}]
     top = backend.next_token_logprobs(messages, top=10)
     assert top and len(top) <= 10 and all(lp <= 0.0 for lp in top.values())
     assert yes_probability(top) > 0.5
-    here = LlamaCppBackend(bundled_gguf, context_window=1024, max_tokens=8)
+    here = LlamaCppBackend(bundled_gguf, LLMSettings(context_window=1024, max_tokens=8))
     try:
         mine = here.next_token_logprobs(messages, top=10)
     finally:
@@ -191,9 +191,9 @@ def test_backend_reads_first_token_log_probabilities(ollama_server, bundled_gguf
 
 @pytest.mark.slow  # a real server
 def test_probe_ollama(ollama_server):
-    assert probe_ollama(ollama_server, MODEL) == (True, f"Ollama at {ollama_server} has {MODEL}")
+    assert probe_ollama(ollama_server, MODEL, timeout=2.0) == (True, f"Ollama at {ollama_server} has {MODEL}")
 
-    ok, message = probe_ollama(ollama_server, "missing-model")
+    ok, message = probe_ollama(ollama_server, "missing-model", timeout=2.0)
     assert not ok
     assert "missing-model" in message and MODEL in message  # says what it has instead
 
@@ -223,7 +223,7 @@ def test_resolve_backend_auto(ollama_server, tmp_path):
 
 def test_closed_port_says_not_running():
     closed = closed_port_url()
-    backend = OllamaBackend(closed, MODEL, timeout_s=5)
+    backend = OllamaBackend(LLMSettings(ollama_host=closed, ollama_model=MODEL, timeout_s=5))
     assert backend.check()[0] is False
     with pytest.raises(LLMError) as err:
         backend.chat(MESSAGES)
@@ -232,7 +232,7 @@ def test_closed_port_says_not_running():
 
 @pytest.mark.slow  # a real server
 def test_missing_model_suggests_pull(ollama_server):
-    backend = OllamaBackend(ollama_server, "missing-model", timeout_s=10)
+    backend = OllamaBackend(LLMSettings(ollama_host=ollama_server, ollama_model="missing-model", timeout_s=10))
     assert backend.check()[0] is False
     with pytest.raises(LLMError) as err:
         backend.chat(MESSAGES)
@@ -244,7 +244,7 @@ def test_missing_model_suggests_pull(ollama_server):
 def test_timeout_is_bounded(bundled_gguf):
     url, stop = run_server(create_app({MODEL: bundled_gguf}, hang_seconds=5))
     try:
-        backend = OllamaBackend(url, MODEL, timeout_s=1)
+        backend = OllamaBackend(LLMSettings(ollama_host=url, ollama_model=MODEL, timeout_s=1))
         started = time.monotonic()
         with pytest.raises(LLMError) as err:
             backend.chat(MESSAGES)

@@ -77,12 +77,17 @@ def test_seed_question_through_the_assistant_streams_a_cited_answer(llama_server
     assert answer.judged and all(0.0 <= p <= 1.0 for p in answer.judged.values())
 
 
+def _settings(url: str, **kw) -> LLMSettings:
+    """The model settings of a backend at ``url`` (no key needed)."""
+    return LLMSettings(openai_base_url=url, openai_model=MODEL_ALIAS, openai_api_key="unused", **kw)
+
+
 @pytest.mark.slow
 @pytest.mark.llm
 def test_first_token_log_probabilities_come_from_the_server(llama_server):
     from assistant.answering.judge import yes_probability
 
-    backend = OpenAIBackend(llama_server, MODEL_ALIAS, "unused", max_tokens=8, timeout_s=600)
+    backend = OpenAIBackend(_settings(llama_server, max_tokens=8, timeout_s=600))
     top = backend.next_token_logprobs([{"role": "user", "content": "Is Rome in Italy? Reply yes or no."}], top=5)
     assert top and len(top) <= 5 and all(lp <= 0.0 for lp in top.values())
     assert yes_probability(top) > 0.5
@@ -91,7 +96,7 @@ def test_first_token_log_probabilities_come_from_the_server(llama_server):
 @pytest.mark.slow
 @pytest.mark.llm
 def test_json_schema_output_is_valid_json(llama_server):
-    backend = OpenAIBackend(llama_server, MODEL_ALIAS, "unused", max_tokens=80, timeout_s=600)
+    backend = OpenAIBackend(_settings(llama_server, max_tokens=80, timeout_s=600))
     schema = {"type": "object", "properties": {"city": {"type": "string"}, "year": {"type": "integer"}},
               "required": ["city", "year"], "additionalProperties": False}
     text = backend.chat([{"role": "user", "content": "Rome was founded in 753 BC. Reply in JSON with the city "
@@ -108,7 +113,7 @@ def test_server_down_gives_a_clear_error_and_the_fallback_quickly(seed_assistant
     from assistant.core import Assistant
 
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
-    backend = OpenAIBackend(url, MODEL_ALIAS, "unused", timeout_s=5)
+    backend = OpenAIBackend(_settings(url, timeout_s=5))
     started = time.monotonic()
     with pytest.raises(LLMError, match="Cannot reach the OpenAI-compatible server at http://127.0.0.1"):
         backend.chat([{"role": "user", "content": "hello"}])
@@ -143,7 +148,7 @@ def test_server_that_never_answers_times_out():
     thread.start()
     try:
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
-        backend = OpenAIBackend(url, MODEL_ALIAS, "unused", timeout_s=2)
+        backend = OpenAIBackend(_settings(url, timeout_s=2))
         started = time.monotonic()
         with pytest.raises(LLMError, match="did not answer within 2 s"):
             backend.chat([{"role": "user", "content": "hello"}])

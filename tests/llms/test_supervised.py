@@ -17,6 +17,7 @@ import pytest
 from assistant.llms.base import LLMError
 from assistant.llms.supervised import ModelProcess, SupervisedLlamaCpp, exit_reason
 from assistant.llms.worker import WorkerConfig
+from assistant.settings import LLMSettings
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
@@ -30,8 +31,8 @@ SHORT = [{"role": "system", "content": "Rispondi in JSON."},
 
 @pytest.fixture(scope="module")
 def backend(bundled_gguf):
-    model = SupervisedLlamaCpp(WorkerConfig(str(bundled_gguf), context_window=1024, max_tokens=64, timeout_s=60),
-                               stall_s=4, backoff_max_s=2)
+    model = SupervisedLlamaCpp(WorkerConfig(str(bundled_gguf), LLMSettings(
+        context_window=1024, max_tokens=64, timeout_s=60, stall_s=4, restart_backoff_max_s=2)))
     yield model
     model.close()
 
@@ -49,7 +50,7 @@ def _wait_state(model: SupervisedLlamaCpp, state: str, timeout: float = 60) -> d
 def test_answers_match_the_in_process_backend(backend, bundled_gguf):
     from assistant.llms.llamacpp import LlamaCppBackend
 
-    here = LlamaCppBackend(bundled_gguf, context_window=1024, max_tokens=64, timeout_s=60)
+    here = LlamaCppBackend(bundled_gguf, LLMSettings(context_window=1024, max_tokens=64, timeout_s=60))
     try:
         assert backend.chat(ASK, schema=SCHEMA, max_tokens=24) == here.chat(ASK, schema=SCHEMA, max_tokens=24)
         assert backend.count_tokens("Il Consiglio dei ministri si è riunito.") == here.count_tokens(
@@ -71,7 +72,7 @@ def test_log_probabilities_match_the_in_process_backend(backend, bundled_gguf):
     follow_up = [*SHORT, {"role": "assistant", "content": reply},
                  {"role": "user", "content": "Is that answer correct? Reply with one word: yes or no."}]
     warm = backend.next_token_logprobs(follow_up, top=5)
-    here = LlamaCppBackend(bundled_gguf, context_window=1024, max_tokens=64, timeout_s=60)
+    here = LlamaCppBackend(bundled_gguf, LLMSettings(context_window=1024, max_tokens=64, timeout_s=60))
     try:
         cold = here.next_token_logprobs(follow_up, top=5)
     finally:
@@ -124,7 +125,7 @@ def test_a_question_during_the_restart_waits_for_the_new_process(backend):
 def test_a_model_that_cannot_load_fails_fast_and_is_not_restarted_in_a_loop(tmp_path):
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"GGUF" + b"\0" * 4096)  # the right magic, nothing behind it
-    process = ModelProcess(WorkerConfig(str(bad)), start_timeout_s=60, backoff_max_s=1)
+    process = ModelProcess(WorkerConfig(str(bad), LLMSettings(start_timeout_s=60, restart_backoff_max_s=1)))
     started = time.monotonic()
     with pytest.raises(LLMError, match="bad.gguf"):
         process.start()
@@ -142,7 +143,8 @@ def test_the_process_ends_when_its_parent_is_killed(bundled_gguf, tmp_path):
         "import sys, time\n"
         "from assistant.llms.supervised import ModelProcess\n"
         "from assistant.llms.worker import WorkerConfig\n"
-        f"p = ModelProcess(WorkerConfig({str(bundled_gguf)!r}, context_window=512))\n"
+        "from assistant.settings import LLMSettings\n"
+        f"p = ModelProcess(WorkerConfig({str(bundled_gguf)!r}, LLMSettings(context_window=512)))\n"
         "p.start()\n"
         f"open({str(pid_file)!r}, 'w').write(str(p.pid))\n"
         "time.sleep(600)\n")

@@ -82,7 +82,8 @@ def test_an_update_is_answered_with_its_latest_value_and_cites_the_earlier(helpe
     newest = next(s for s in sources if "evacuazione" in s.hit.sentence.text)
     answer = Answer(question=question, answer="Tremila persone [1].", language="it", abstained=False,
                     citations=[to_citation(1, newest)], retrieved=[{"sentence_id": s.hit.sentence.id} for s in sources])
-    checked = with_conflict(answer, sources, wording(helper.settings.prompts_dir, "it"))
+    checked = with_conflict(answer, sources, wording(helper.settings.prompts_dir, "it"),
+                            helper.settings.conflicts.anchors)
     assert checked.conflict_kind == "updated"
     assert [side.value for side in checked.conflicts] == ["tremila", "duemila"]  # newest first
     by_n = {c.n: c for c in checked.citations}
@@ -107,7 +108,8 @@ def test_agencies_that_disagree_are_both_cited_newest_first(helper):
     agi = next(s for s in sources if s.hit.dispatch.id == "strike-agi" and "autobus" in s.hit.sentence.text)
     answer = Answer(question=question, answer="Trecento autobus [1].", language="it", abstained=False,
                     citations=[to_citation(1, agi)])
-    checked = with_conflict(answer, sources, wording(helper.settings.prompts_dir, "it"))
+    checked = with_conflict(answer, sources, wording(helper.settings.prompts_dir, "it"),
+                            helper.settings.conflicts.anchors)
     assert checked.conflict_kind == "disagree"
     assert [(s.value, s.agency, s.published_at) for s in checked.conflicts] == [
         ("quattrocento", "Adnkronos", date(2025, 3, 8)), ("trecento", "AGI", date(2025, 3, 7))]
@@ -118,7 +120,8 @@ def test_agencies_that_disagree_are_both_cited_newest_first(helper):
     same = Answer(question="Che cosa chiedono i sindacati?", answer="Il rinnovo del contratto [1].",
                   language="it", abstained=False, citations=[to_citation(1, union)])
     assert with_conflict(same, [s for s in sources if "sindacati" in s.hit.sentence.text],
-                         wording(helper.settings.prompts_dir, "it")).conflicts == []
+                         wording(helper.settings.prompts_dir, "it"), helper.settings.conflicts.anchors
+                         ).conflicts == []
 
 
 @pytest.mark.slow

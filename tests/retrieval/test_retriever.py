@@ -86,3 +86,19 @@ def test_filters_by_date_source_and_language(helper):
     dated = helper.retrieve(question, Filters(since=date(2025, 3, 10), until=date(2025, 3, 11)), top_k=10)
     assert dated and {h.dispatch.id for h in dated} <= {"metro", "port"}
     assert all(h.dispatch.published_at is not None for h in helper.retrieve(question, Filters(until=date(2030, 1, 1))))
+
+
+@pytest.mark.parametrize("question,language,translation", [
+    ("Quante persone sono state evacuate per l'alluvione di Valencia?", "it", None),  # re-issued dispatches
+    ("How far did the wheat go down?", "en", ("Di quanto è sceso il prezzo del grano duro?", "it")),
+])
+def test_one_search_gives_each_depth_what_retrieve_gives(helper, monkeypatch, question, language, translation):
+    retriever = helper.retriever
+    alone = [retriever.retrieve(question, language, top_k=k, translation=translation) for k in (3, None, 40)]
+    searches = []
+    scored = retriever._scored
+    monkeypatch.setattr(retriever, "_scored", lambda *args: searches.append(args) or scored(*args))
+    together = retriever.retrieve_depths(question, language, [3, None, 40], translation=translation)
+    assert len(searches) == 1  # the three depths fetch as many candidates (retrieval.candidates)
+    assert [[h.model_dump() for h in hits] for hits in together] == [[h.model_dump() for h in hits] for hits in alone]
+    assert len(together[1]) == helper.settings.retrieval.top_k
