@@ -10,7 +10,7 @@ from assistant.settings_reference import COMMAND, DOC, render, sections, undescr
 # Settings whose field has no description yet; describe them in assistant/settings.py and
 # drop them from this list (then regenerate docs/settings.md).
 UNDESCRIBED = {
-    "prompts_dir", "index.collection_prefix", "index.hnsw_ef_search", "embedder.batch_size",
+    "prompts_dir", "index.collection_prefix", "embedder.batch_size",
     "llm.backend", "llm.ollama_host", "llm.ollama_model", "llm.openai_base_url", "llm.openai_model",
     "llm.openai_api_key", "llm.context_window", "llm.max_tokens", "llm.temperature", "llm.threads",
     "retrieval.min_top_cosine", "server.host", "server.port", "server.max_question_chars",
