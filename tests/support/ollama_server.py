@@ -25,8 +25,15 @@ predicted token without streaming (``num_predict: 1``, ``stream: false``:
 how the backend judges citations): the greedy first token with its
 log-probability and the ``top_logprobs`` most likely alternatives.
 
+``POST /api/embed`` (Ollama 0.3.0+) for the embedding models given to
+``create_app``: ``input`` a string or a list of strings, unit-length
+``embeddings`` in input order, ``total_duration``/``load_duration``/
+``prompt_eval_count`` (counted in words here); 404 ``model "X" not found, try pulling it first`` for
+an unknown model, 400 for a missing model or an input that is not text. Like
+Ollama, an empty list gives no embeddings and an empty string is refused.
+
 Not implemented (not needed by the backend): pull/push/create/copy/delete,
-embeddings, images, tools, thinking, suffix (insert), logprobs over longer
+the older ``/api/embeddings``, images, tools, thinking, suffix (insert), logprobs over longer
 or streamed replies.
 """
 
@@ -46,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
@@ -189,9 +197,11 @@ class _Model:
 # --------------------------------------------------------------------------- app
 
 
-def create_app(models: dict[str, Path], hang_seconds: float = 0) -> FastAPI:
+def create_app(models: dict[str, Path], hang_seconds: float = 0,
+               embedders: dict[str, Callable[[list[str]], Any]] | None = None) -> FastAPI:
     """An app speaking the Ollama API; ``models`` maps Ollama model names
-    (``"qwen2.5-coder:1.5b"``) to GGUF files. ``hang_seconds > 0`` makes
+    (``"qwen2.5-coder:1.5b"``) to GGUF files, ``embedders`` maps embedding
+    model names to a function from texts to a matrix of vectors. ``hang_seconds > 0`` makes
     chat and generate wait that long before answering (no headers either),
     as a model that is slow to load would. ``app.state.received`` keeps the
     bodies of chat/generate requests, for tests to inspect."""
@@ -250,6 +260,37 @@ def create_app(models: dict[str, Path], hang_seconds: float = 0) -> FastAPI:
         return {"license": "", "modelfile": modelfile, "parameters": "", "template": m.template,
                 "details": m.details, "model_info": info, "capabilities": ["completion"],
                 "modified_at": m.modified_at}
+
+    embedding = {_canonical(name): (name, fn) for name, fn in (embedders or {}).items()}
+    app.state.embed_requests = 0
+
+    @app.post("/api/embed")
+    async def embed(request: Request):
+        body, problem = await _body(request)
+        if problem:
+            return problem
+        name = body.get("model")
+        if not name:
+            return _error(400, "model is required")
+        if _canonical(name) not in embedding:
+            return _error(404, f'model "{name}" not found, try pulling it first')
+        texts = body.get("input", [])
+        texts = [texts] if isinstance(texts, str) else texts
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            return _error(400, "invalid input type")
+        if any(not t for t in texts):
+            return _error(400, "input length is zero")
+        app.state.embed_requests += 1
+        started = time.perf_counter_ns()
+        label, fn = embedding[_canonical(name)]
+        if texts:
+            # one embedding at a time, in a worker thread (the engine uses every core)
+            matrix = await asyncio.to_thread(_locked, lock, fn, texts)
+            vectors = [[float(x) for x in row / max(float(np.linalg.norm(row)), 1e-12)] for row in matrix]
+        else:
+            vectors = []
+        return {"model": label, "embeddings": vectors, "total_duration": time.perf_counter_ns() - started,
+                "load_duration": 0, "prompt_eval_count": sum(len(t.split()) for t in texts)}
 
     @app.post("/api/chat")
     async def chat(request: Request):
@@ -412,6 +453,11 @@ async def _body(request: Request) -> tuple[dict, Response | None]:
     if not isinstance(body, dict):
         return {}, _error(400, "json: cannot unmarshal request body into a request object")
     return body, None
+
+
+def _locked(lock: threading.Lock, fn: Callable, *args):
+    with lock:
+        return fn(*args)
 
 
 def _sampling(options: dict) -> dict:
