@@ -170,7 +170,14 @@ class RetrievalSettings(BaseModel):
         0.7, description="Weight of the dense score of the chunk (whole sentences, up to chunk_max_words) holding "
         "a sentence: the chunk's vector reads neighbouring sentences together; 0 = off.")
     duplicate_resemblance: float = Field(
-        0.6, description="Word 5-gram overlap (Jaccard) from which two retrieved dispatches are versions of one.")
+        0.6, description="Overlap (Jaccard) of their word n-grams (duplicate_shingle_words) from which two retrieved "
+        "dispatches of one sender are versions of one (assistant/retrieval/near_duplicates.py).")
+    duplicate_shingle_words: int = Field(
+        5, description="Words per n-gram compared by duplicate_resemblance (set with the collapse, not tuned).")
+    earlier_version_min_share: float = Field(
+        0.5, description="A sentence of an older version is kept beside the newest version's hit it stood for (what "
+        "the update changed) when they share more than this share of their words (Jaccard; set with the "
+        "collapse, not tuned).")
     reranker_model: str | None = Field(
         None, description="A sentence-transformers CrossEncoder (folder or cached id) that reorders the hits.")
     rerank_candidates: int = Field(30, description="Fused hits the reranker scores (or top_k, when more).")
@@ -241,6 +248,15 @@ class ConflictSettings(BaseModel):
         "other sources of the cited dispatches. On 100 SQuAD-it questions with a planted conflict and 100 "
         "without, conflicts flagged / false flags: 0 -> 0.69 / 0.00, 3 -> 0.80 / 0.03, 8 -> 0.80 / 0.06 "
         "(evals/results/README.md, scripts/calibrate_conflicts.py).")
+    # What makes two sentences one statement of one fact with different values
+    # (tests/answering/test_conflicts.py).
+    min_shared: float = Field(
+        0.7, description="Two sentences state one fact only when they share at least this share of their words "
+        "(2 x words matched in order / words of both). Set with the rule, like max_differences and max_span, "
+        "not tuned.")
+    max_differences: int = Field(
+        2, description="Most spans in which two sentences of one fact differ (one value named twice counts once).")
+    max_span: int = Field(6, description="Most words of one span in which two sentences of one fact differ.")
 
 
 class ServerSettings(BaseModel):
