@@ -117,7 +117,7 @@ class FusionSettings(BaseModel):
     lexical_base: float = Field(
         0.1, description="Lexical weight = lexical_base + lexical_span x the share of the corpus written in the "
         "question's language (English words rarely occur in Italian text). Tuned on 600 SQuAD-it and 600 "
-        "SQuAD-en-it dev questions together (README, Retrieval).")
+        "SQuAD-en-it dev questions together (docs/results.md, \"Retrieval\").")
     lexical_span: float = Field(0.6, description="See lexical_base.")
     document_lexical_span: float = Field(
         0.7, description="Weight of the dispatch-level BM25 score added to each of its sentences = this x the "
