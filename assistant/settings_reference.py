@@ -116,9 +116,9 @@ def sections(model: type[BaseModel] = Settings, path: tuple[str, ...] = ()) -> l
     return found
 
 
-def undescribed() -> list[str]:
-    """Dotted paths of the settings whose field has no description."""
-    return [s.dotted for section in sections() for s in section.settings if not s.description]
+def undescribed(model: type[BaseModel] = Settings) -> list[str]:
+    """Dotted paths of the settings of ``model`` whose field has no description."""
+    return [s.dotted for section in sections(model) for s in section.settings if not s.description]
 
 
 def _choices(annotation: object) -> list[object]:

@@ -57,9 +57,10 @@ def main() -> None:
           f"the run: conflict_flag_rate {_mean(conflicted, 'conflict_flagged'):.3f}, "
           f"false_conflict_rate {_mean(plain, 'false_conflict'):.3f} (anchors {helper.settings.conflicts.anchors})")
     for anchors in args.anchors:
+        rules = helper.settings.conflicts.model_copy(update={"anchors": anchors})
         flagged = false = 0
         for r, sources, answer in prepared:
-            found = with_conflict(answer, sources, words.get(answer.language, words["en"]), anchors)
+            found = with_conflict(answer, sources, words.get(answer.language, words["en"]), rules)
             sides = [s.model_dump(mode="json") for s in found.conflicts]
             expected = questions.get(r["id"], {}).get("conflicting_answers") or []
             if expected:

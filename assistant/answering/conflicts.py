@@ -4,7 +4,7 @@ Two statements conflict when they are the same sentence but for a value of
 the kind the question asks for: "evacuate duemila persone" in one dispatch,
 "evacuate tremila persone" in another. Statements are aligned word by word
 (difflib); they must share most of their words, differ in at most
-``MAX_DIFFERENCES`` short spans, and each differing span must hold a value:
+``conflicts.max_differences`` short spans (settings), and each differing span must hold a value:
 a number or a date where the question asks for one ("quanti", "when"),
 else (or when no such value differs) a number, a date or a capitalised name
 or place. A span the
@@ -27,11 +27,8 @@ from difflib import SequenceMatcher
 from assistant.retrieval.answer_types import asked_type, holds_type
 from assistant.domain import Dispatch, Sentence
 from assistant.retrieval.near_duplicates import same_sender
+from assistant.settings import ConflictSettings
 from assistant.text.words import fold
-
-MIN_SHARED = 0.7  # share of words two statements have in common (2 x matched / total)
-MAX_DIFFERENCES = 2  # differing spans between two statements of one fact
-MAX_SPAN = 6  # words in one differing span
 
 _WORD = re.compile(r"\d+(?:[.,:/]\d+)*|\w+")
 _NUMBER_WORD = re.compile(
@@ -101,9 +98,11 @@ def _same_value(a: str, b: str) -> bool:
     return norm(a) == norm(b)
 
 
-def differing_values(a: str, b: str, kind: str | None, asked: set[str]) -> tuple[str, str] | None:
+def differing_values(a: str, b: str, kind: str | None, asked: set[str],
+                     rules: ConflictSettings) -> tuple[str, str] | None:
     """The values in which statement ``a`` and ``b`` differ when they are one
-    statement of one fact (see the module docstring), as (a's, b's); None otherwise.
+    statement of one fact (see the module docstring; ``rules``: min_shared,
+    max_differences, max_span), as (a's, b's); None otherwise.
     ``asked``: the question's folded words."""
     wa, wb = _words(a), _words(b)
     fa, fb = [fold(m.group()) for m in wa], [fold(m.group()) for m in wb]
@@ -111,16 +110,16 @@ def differing_values(a: str, b: str, kind: str | None, asked: set[str]) -> tuple
         return None
     matcher = SequenceMatcher(None, fa, fb, autojunk=False)
     shared = sum(block.size for block in matcher.get_matching_blocks())
-    if 2 * shared / (len(fa) + len(fb)) < MIN_SHARED:
+    if 2 * shared / (len(fa) + len(fb)) < rules.min_shared:
         return None
     differences = [op for op in matcher.get_opcodes() if op[0] != "equal"]
     # one value named twice ("Los Angeles ... Los Angeles") is one difference
     if not differences or len({(tuple(fa[i1:i2]), tuple(fb[j1:j2]))
-                               for _, i1, i2, j1, j2 in differences}) > MAX_DIFFERENCES:
+                               for _, i1, i2, j1, j2 in differences}) > rules.max_differences:
         return None
     values: list[tuple[str, str]] = []
     for _, i1, i2, j1, j2 in differences:
-        if i2 - i1 > MAX_SPAN or j2 - j1 > MAX_SPAN:
+        if i2 - i1 > rules.max_span or j2 - j1 > rules.max_span:
             return None
         if i1 == i2 or j1 == j2:
             continue  # words added or left out, not a value changed
@@ -150,21 +149,23 @@ def _widened(text: str, words: list[re.Match], start: int, end: int) -> str:
     return text[words[start].start():words[end - 1].end()]
 
 
-def find_conflict(question: str, anchors: list[Statement], pool: list[Statement]) -> Conflict | None:
+def find_conflict(question: str, anchors: list[Statement], pool: list[Statement],
+                  rules: ConflictSettings) -> Conflict | None:
     """The first conflict between an anchor (a statement the answer rests on, most
-    relevant first) and the other statements of ``pool``; None when they agree."""
+    relevant first) and the other statements of ``pool``; None when they agree.
+    ``rules``: what makes two sentences one statement of one fact."""
     asked = {fold(w) for w in _WORD.findall(question)}
     kind = asked_type(question)
     # values of the kind asked for first; then any value ("quanti anni aveva quando si sposò" asks a number)
     for wanted in dict.fromkeys((kind, None)):
-        conflict = _first_conflict(anchors, pool, wanted, asked)
+        conflict = _first_conflict(anchors, pool, wanted, asked, rules)
         if conflict is not None:
             return conflict
     return None
 
 
 def _first_conflict(anchors: list[Statement], pool: list[Statement], kind: str | None,
-                    asked: set[str]) -> Conflict | None:
+                    asked: set[str], rules: ConflictSettings) -> Conflict | None:
     for anchor in anchors:
         sides: dict[str, Side] = {}
         agreeing: list[Statement] = []
@@ -175,7 +176,7 @@ def _first_conflict(anchors: list[Statement], pool: list[Statement], kind: str |
             if _words_of(other) == _words_of(anchor):
                 agreeing.append(other)
                 continue
-            values = differing_values(anchor.sentence.text, other.sentence.text, kind, asked)
+            values = differing_values(anchor.sentence.text, other.sentence.text, kind, asked, rules)
             if values is None:
                 continue
             mine, theirs = values

@@ -26,7 +26,7 @@ from assistant.domain import Answer, AnswerSentence, ConflictSide, Filters, Sent
 from assistant.answering.prompting import NumberedSource, build_messages, fit_context, number_sources, wording
 from assistant.answering.relevance import recheck, relevance_of
 from assistant.retrieval.retriever import HybridRetriever, top_dense
-from assistant.settings import Settings
+from assistant.settings import ConflictSettings, Settings
 from assistant.text.language import question_language
 from assistant.text.words import fold
 from assistant.query.translate import QuestionTranslator, target_language
@@ -285,7 +285,7 @@ class AnswerService:
                           judged=judged, dropped_citations=dropped, context_tokens=context_tokens, **base)
         answer = _assemble(checked, sources, dropped, context_tokens, base)
         answer.checks, answer.judged = checks, judged
-        return with_conflict(answer, sources, words, self.settings.conflicts.anchors)
+        return with_conflict(answer, sources, words, self.settings.conflicts)
 
 
 def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dropped: int,
@@ -308,12 +308,12 @@ def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dr
                   rejected_citations=rejected, context_tokens=context_tokens, **base)
 
 
-def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, anchors: int) -> Answer:
+def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, settings: ConflictSettings) -> Answer:
     """``answer`` with the conflict among its sources, if any (assistant/answering/conflicts.py):
     each side cited (added to the citations when the model did not cite it),
     listed in ``conflicts`` newest first, and told in a closing sentence. Checked against the
     rest: the cited sentences, the other sources of the cited dispatches and the
-    ``anchors`` best-ranked sources (conflicts.anchors in the settings)."""
+    ``settings.anchors`` best-ranked sources."""
     by_id = {s.hit.sentence.id: s.hit for s in sources}
     pool = [Statement(s.hit.sentence.id, s.hit.sentence, s.hit.dispatch) for s in sources]
     pool += [Statement(e.sentence.id, e.sentence, e.dispatch, earlier=True) for s in sources for e in s.hit.earlier]
@@ -321,9 +321,9 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, an
     cited_docs = {c.doc_id for c in answer.citations}
     # checked against the rest: the cited sentences, the other sources of the cited dispatches, the best sources
     order = list(dict.fromkeys(cited + [s.hit.sentence.id for s in sources if s.hit.dispatch.id in cited_docs]
-                               + [s.hit.sentence.id for s in sources[:anchors]]))
+                               + [s.hit.sentence.id for s in sources[:settings.anchors]]))
     statements = {s.key: s for s in pool}
-    conflict = find_conflict(answer.question, [statements[k] for k in order if k in statements], pool)
+    conflict = find_conflict(answer.question, [statements[k] for k in order if k in statements], pool, settings)
     if conflict is None:
         return answer
     citations = list(answer.citations)

@@ -1,6 +1,7 @@
 """Re-issued dispatches: agencies send the same story again with small edits.
 Among retrieved candidates, dispatches whose bodies share most of their word
-5-grams are versions of one story; only the newest (by publication date, then
+n-grams (``retrieval.duplicate_shingle_words`` words, ``retrieval.duplicate_resemblance``
+of them shared) are versions of one story; only the newest (by publication date, then
 ingestion order) is shown, in the place of the best-ranked version. Versions
 come from one agency: two agencies sending near-identical text are two
 sources, both shown (when they differ in a figure, they disagree)."""
@@ -12,10 +13,8 @@ from collections.abc import Mapping, Sequence
 from assistant.domain import Dispatch, Sentence
 from assistant.text.words import tokens
 
-SHINGLE = 5
 
-
-def shingles(text: str, n: int = SHINGLE) -> set[int]:
+def shingles(text: str, n: int) -> set[int]:
     """Hashed word n-grams of accent-folded, lower-cased text (the words themselves for short texts)."""
     words = tokens(text)
     if len(words) < n:
@@ -45,12 +44,12 @@ def same_sender(a: Dispatch, b: Dispatch) -> bool:
 
 
 def newest_versions(dispatches: Mapping[str, Dispatch], ingest_order: Mapping[str, tuple],
-                    threshold: float) -> dict[str, str]:
+                    threshold: float, shingle_words: int) -> dict[str, str]:
     """For each dispatch that is an older version of another among ``dispatches``
-    (same sender, bodies resembling from ``threshold``), the id of the newest
-    version of its group (dispatches absent from the map are their own newest)."""
+    (same sender, bodies' ``shingle_words``-grams resembling from ``threshold``), the id of
+    the newest version of its group (dispatches absent from the map are their own newest)."""
     ids = list(dispatches)
-    sets = {i: shingles(dispatches[i].body) for i in ids}
+    sets = {i: shingles(dispatches[i].body, shingle_words) for i in ids}
     parent = {i: i for i in ids}
 
     def root(i: str) -> str:

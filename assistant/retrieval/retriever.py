@@ -25,8 +25,6 @@ from assistant.retrieval.rerank import build_reranker
 from assistant.settings import RetrievalSettings
 from assistant.text.words import tokens
 
-TWIN_SHARE = 0.5  # shared words (Jaccard) from which an older version's sentence stood in a newer one's place
-
 
 @dataclass(frozen=True)
 class _Scored:
@@ -156,7 +154,7 @@ class HybridRetriever:
         corresponding sentence, at the better of their places. Also the map
         older version -> newest version it was collapsed into."""
         newest = newest_versions(dispatches, self.catalog.ingest_order(dispatches),
-                                 self.settings.duplicate_resemblance)
+                                 self.settings.duplicate_resemblance, self.settings.duplicate_shingle_words)
         if not newest:
             return ranked, newest
         out: list[str] = []
@@ -189,7 +187,7 @@ class HybridRetriever:
             for old in olders.get(sentence.doc_id, []) if sentence else []:
                 if old not in texts:
                     texts[old] = self.catalog.sentences_of(old)
-                twin = counterpart(sentence, texts[old], min_share=TWIN_SHARE)
+                twin = counterpart(sentence, texts[old], min_share=self.settings.earlier_version_min_share)
                 if twin is not None and tokens(twin.text) != tokens(sentence.text):
                     earlier.setdefault(sid, []).append(EarlierVersion(sentence=twin, dispatch=dispatches[old]))
         return earlier

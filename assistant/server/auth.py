@@ -50,8 +50,8 @@ def ui_login(keys: list[str]):
 
 
 def redact_keys(record: logging.LogRecord) -> bool:
-    """Logging filter: ``?key=...`` in an access-log line (the /embed page's
-    key) is written as ``key=***``."""
+    """Logging filter: ``?key=...`` in an access-log line (the key of a page a
+    browser opens, see ``KEY_IN_URL``) is written as ``key=***``."""
     if isinstance(record.args, tuple):
         record.args = tuple(_KEY_PARAM.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
     return True

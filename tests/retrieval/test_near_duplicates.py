@@ -8,12 +8,15 @@ import pytest
 
 from assistant.domain import Answer, Dispatch, Filters
 from assistant.retrieval.near_duplicates import could_resemble, newest_versions, resemblance, shingles
+from assistant.settings import RetrievalSettings
 from tests.retrieval.conftest import FLOOD_V1, FLOOD_V2, RECORDS
+
+SHINGLE = RetrievalSettings().duplicate_shingle_words
 
 
 def test_resemblance_separates_versions_from_other_stories():
-    assert resemblance(shingles(FLOOD_V1), shingles(FLOOD_V2)) > 0.6
-    assert resemblance(shingles(FLOOD_V1), shingles(RECORDS[0]["body"])) < 0.05
+    assert resemblance(shingles(FLOOD_V1, SHINGLE), shingles(FLOOD_V2, SHINGLE)) > 0.6
+    assert resemblance(shingles(FLOOD_V1, SHINGLE), shingles(RECORDS[0]["body"], SHINGLE)) < 0.05
     day = date(2025, 3, 6)
     docs = {"old": Dispatch(id="old", body=FLOOD_V1, published_at=date(2025, 3, 5)),
             "new": Dispatch(id="new", body=FLOOD_V2, published_at=day),
@@ -21,9 +24,9 @@ def test_resemblance_separates_versions_from_other_stories():
             "other": Dispatch(id="other", body=RECORDS[0]["body"], published_at=date(2026, 1, 1))}
     order = {"old": (3.0, 3), "new": (1.0, 1), "later": (2.0, 2), "other": (0.0, 0)}
     # newest by date; the same date goes to the later ingest; other stories untouched
-    assert newest_versions(docs, order, 0.6) == {"old": "later", "new": "later"}
+    assert newest_versions(docs, order, 0.6, SHINGLE) == {"old": "later", "new": "later"}
     undated = {"a": Dispatch(id="a", body=FLOOD_V1), "b": Dispatch(id="b", body=FLOOD_V2, published_at=day)}
-    assert newest_versions(undated, {}, 0.6) == {"a": "b"}
+    assert newest_versions(undated, {}, 0.6, SHINGLE) == {"a": "b"}
 
 
 def test_size_bound_only_skips_pairs_below_the_threshold():
@@ -83,7 +86,7 @@ def test_an_update_is_answered_with_its_latest_value_and_cites_the_earlier(helpe
     answer = Answer(question=question, answer="Tremila persone [1].", language="it", abstained=False,
                     citations=[to_citation(1, newest)], retrieved=[{"sentence_id": s.hit.sentence.id} for s in sources])
     checked = with_conflict(answer, sources, wording(helper.settings.prompts_dir, "it"),
-                            helper.settings.conflicts.anchors)
+                            helper.settings.conflicts)
     assert checked.conflict_kind == "updated"
     assert [side.value for side in checked.conflicts] == ["tremila", "duemila"]  # newest first
     by_n = {c.n: c for c in checked.citations}
@@ -109,7 +112,7 @@ def test_agencies_that_disagree_are_both_cited_newest_first(helper):
     answer = Answer(question=question, answer="Trecento autobus [1].", language="it", abstained=False,
                     citations=[to_citation(1, agi)])
     checked = with_conflict(answer, sources, wording(helper.settings.prompts_dir, "it"),
-                            helper.settings.conflicts.anchors)
+                            helper.settings.conflicts)
     assert checked.conflict_kind == "disagree"
     assert [(s.value, s.agency, s.published_at) for s in checked.conflicts] == [
         ("quattrocento", "Adnkronos", date(2025, 3, 8)), ("trecento", "AGI", date(2025, 3, 7))]
@@ -120,7 +123,7 @@ def test_agencies_that_disagree_are_both_cited_newest_first(helper):
     same = Answer(question="Che cosa chiedono i sindacati?", answer="Il rinnovo del contratto [1].",
                   language="it", abstained=False, citations=[to_citation(1, union)])
     assert with_conflict(same, [s for s in sources if "sindacati" in s.hit.sentence.text],
-                         wording(helper.settings.prompts_dir, "it"), helper.settings.conflicts.anchors
+                         wording(helper.settings.prompts_dir, "it"), helper.settings.conflicts
                          ).conflicts == []
 
 
