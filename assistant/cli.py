@@ -17,6 +17,7 @@ import assistant  # noqa: F401  (sets offline defaults before heavy imports)
 from assistant.answering.events import Delta, Final
 from assistant.domain import Answer, Filters
 from assistant.evaluate.cli import eval_command
+from assistant.index.catalog_postgres import CatalogUnavailable
 from assistant.index.embedding_servers import EmbeddingServerError
 from assistant.index.vectors import VectorStoreError
 from assistant.llms.base import LLMError
@@ -51,7 +52,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders of dis
     """Ingest dispatches; unchanged files are skipped, changed ones replaced."""
     try:
         report = _assistant().ingest(paths, progress=not quiet)
-    except (EmbeddingServerError, VectorStoreError) as exc:
+    except (EmbeddingServerError, VectorStoreError, CatalogUnavailable) as exc:
         console.print(f"[red]Ingest stopped:[/red] {escape(str(exc))}\nWhat was written so far is kept; "
                       "dispatches caught half-way are repaired by the next ingest.", highlight=False, soft_wrap=True)
         raise typer.Exit(4) from exc
@@ -138,6 +139,23 @@ def _print_answer(answer: Answer, skip_text: bool = False) -> None:
         out.print(f"\n[also searched as \"{answer.translated_question}\"]", style="dim", markup=False)
     out.print(f"\n[{answer.backend or 'no model call'}; {answer.timings.get('total', 0):.1f} s]", style="dim",
               markup=False)
+
+
+@app.command("copy-catalog")
+def copy_catalog_command(target: str = typer.Argument(..., help="A postgresql:// URL (or 'sqlite' for home/catalog.sqlite)."),
+                         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar.")) -> None:
+    """Copy the configured catalog into another (e.g. SQLite into PostgreSQL);
+    the vectors stay in Chroma. Then set ASSISTANT_INDEX__CATALOG to the target."""
+    from assistant.index.catalog_copy import copy_catalog
+    from assistant.index.catalogs import open_catalog
+
+    helper = _assistant()
+    if target == helper.settings.index.catalog:
+        raise typer.BadParameter("the target is the catalog already configured")
+    destination = open_catalog(helper.settings.index.model_copy(update={"catalog": target}), helper.settings.home_dir)
+    copied = copy_catalog(helper.catalog, destination, progress=not quiet)
+    console.print(f"copied {copied} dispatches with their sentences, chunks and file records; "
+                  f"use it with ASSISTANT_INDEX__CATALOG={escape(target)}", highlight=False, soft_wrap=True)
 
 
 @app.command()

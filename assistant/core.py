@@ -18,6 +18,7 @@ from assistant.answering.service import AnswerService, Found
 from assistant.answering.verify import Verifier
 from assistant.domain import Answer, Dispatch, Filters, SentenceHit, Sentence
 from assistant.index.catalog import Catalog
+from assistant.index.catalogs import open_catalog
 from assistant.index.embedders import build_embedder, embedder_id
 from assistant.index.vectors import ChromaSentences
 from assistant.ingest.pipeline import IngestReport, IngestService
@@ -46,7 +47,7 @@ class Assistant:
     # --- components (lazy) --------------------------------------------------
     @cached_property
     def catalog(self) -> Catalog:
-        return Catalog(self.settings.home_dir / "catalog.sqlite")
+        return open_catalog(self.settings.index, self.settings.home_dir)
 
     @cached_property
     def embedder(self):

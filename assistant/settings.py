@@ -27,6 +27,14 @@ class IndexSettings(BaseModel):
         "embedded",
         description="'embedded' (stored under home/chroma) or 'host:port' of a Chroma server.",
     )
+    catalog: str = Field(
+        "sqlite", description="Where the catalog (dispatches, sentences, chunks, files, lexical index) lives: "
+        "'sqlite' (home/catalog.sqlite, one machine) or a 'postgresql://user@host:port/db' URL, shared by "
+        "workers on several machines.")
+    postgres_lexical: Literal["bm25", "tsearch"] = Field(
+        "bm25", description="Lexical search of a PostgreSQL catalog: 'bm25', FTS5's BM25 computed in SQL over "
+        "the same stems (the same ranking as SQLite), or 'tsearch', PostgreSQL's own text search (to_tsvector "
+        "with the dispatch language's configuration, ts_rank).")
     collection_prefix: str = Field(
         "dispatches", description="The Chroma collections are <prefix>_sentences and <prefix>_chunks: another "
         "prefix keeps a second index (e.g. of another embedder) beside this one in the same store.")

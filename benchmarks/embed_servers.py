@@ -98,9 +98,36 @@ def run(name: str, embedder_settings, subset: Path, texts: list[str], batch: int
            "ingest_s": round(ingest_s, 2), "dispatches_per_s": round(report.dispatches_written / ingest_s, 2),
            "sentences_per_s": round(report.sentences_written / ingest_s, 1), "texts": len(texts),
            "embed_s": round(embed_s, 2), "embed_texts_per_s": round(len(texts) / embed_s, 1)}
-    print(f"{name:10} ingest {row['dispatches_per_s']:6.2f} dispatches/s {row['sentences_per_s']:7.1f} "
-          f"sentences/s | embedder alone {row['embed_texts_per_s']:7.1f} texts/s", flush=True)
     return row
+
+
+CONFIGS = ("local-2t", "local-1t", "server-1", "server-2")
+
+
+def child(config: str, corpus: Path, dispatches: int) -> dict:
+    """One configuration, measured in this process."""
+    import assistant  # noqa: F401  (offline defaults)
+    from assistant.ingest.pipeline import IngestService
+    from assistant.settings import EmbedderSettings
+
+    batch = inspect.signature(IngestService).parameters["batch_sentences"].default  # the ingest's batches
+    with tempfile.TemporaryDirectory() as scratch:
+        subset = Path(scratch) / "subset.jsonl"
+        with corpus.open(encoding="utf-8") as source, subset.open("w", encoding="utf-8") as out:
+            for number, line in enumerate(source):
+                if number >= dispatches:
+                    break
+                out.write(line)
+        texts = texts_of(subset)
+        if config.startswith("local"):
+            return run(config, EmbedderSettings(threads=int(config[-2])), subset, texts, batch)
+        urls, procs = start_servers(int(config[-1]))
+        try:
+            return run(config, EmbedderSettings(backend="openai", model=SERVED, urls=urls), subset, texts, batch)
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(timeout=20)
 
 
 def main() -> None:
@@ -108,6 +135,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--dispatches", type=int, default=300)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--child", choices=CONFIGS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.corpus.is_file():
         raise SystemExit(f"corpus not found: {args.corpus} (benchmarks read ../shared/data beside the project)")
@@ -116,26 +144,18 @@ def main() -> None:
     from assistant.ingest.pipeline import IngestService
     from assistant.settings import EmbedderSettings
 
-    batch = inspect.signature(IngestService).parameters["batch_sentences"].default  # the ingest's batches
-    with tempfile.TemporaryDirectory() as scratch:
-        subset = Path(scratch) / "subset.jsonl"
-        with args.corpus.open(encoding="utf-8") as source, subset.open("w", encoding="utf-8") as out:
-            for number, line in enumerate(source):
-                if number >= args.dispatches:
-                    break
-                out.write(line)
-        texts = texts_of(subset)
-        rows = [run("local-2t", EmbedderSettings(threads=2), subset, texts, batch),
-                run("local-1t", EmbedderSettings(threads=1), subset, texts, batch)]
-        for count in (1, 2):
-            urls, procs = start_servers(count)
-            try:
-                rows.append(run(f"server-{count}", EmbedderSettings(backend="openai", model=SERVED, urls=urls),
-                                subset, texts, batch))
-            finally:
-                for proc in procs:
-                    proc.terminate()
-                    proc.wait(timeout=20)
+    if args.child:
+        print(json.dumps(child(args.child, args.corpus, args.dispatches)))
+        return
+    rows = []
+    for config in CONFIGS:
+        # each configuration in a process of its own: nothing loaded by one slows the next
+        out = subprocess.run([sys.executable, __file__, "--corpus", str(args.corpus), "--dispatches",
+                              str(args.dispatches), "--child", config], check=True, capture_output=True, text=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        row = rows[-1]
+        print(f"{config:10} ingest {row['dispatches_per_s']:6.2f} dispatches/s {row['sentences_per_s']:7.1f} "
+              f"sentences/s | embedder alone {row['embed_texts_per_s']:7.1f} texts/s", flush=True)
     by = {r["config"]: r for r in rows}
     ratios = {
         "server-1 / local-1t ingest": round(by["server-1"]["dispatches_per_s"] / by["local-1t"]["dispatches_per_s"], 2),

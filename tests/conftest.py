@@ -84,3 +84,18 @@ def chroma_server(tmp_path_factory):
     yield f"127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL server on loopback (tests/support/postgres.py); skipped
+    where PostgreSQL is not installed, except under CI (.ci/run installs it)."""
+    from tests.support.postgres import PostgresServer, postgres_bin
+
+    if postgres_bin() is None and not os.environ.get("ASSISTANT_TEST_POSTGRES"):
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; .ci/run installs Debian's postgresql")
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
+    server = PostgresServer()
+    yield server
+    server.stop()

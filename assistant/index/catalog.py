@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.domain import Chunk, Dispatch, Filters, ParsedDispatch, Sentence
 from assistant.index.files import FileRecords
-from assistant.index.lexical import index_terms
+from assistant.index.lexical import expression_of, index_terms
 from assistant.index.overfetch import overfetched
 
 IN_BATCH = 500  # values of one IN list per query (SQLite allows 32,766 parameters)
@@ -188,27 +188,33 @@ class Catalog(FileRecords):
         found = {r["id"]: _chunk(r) for r in self._rows_in("SELECT * FROM chunks WHERE id IN ({marks})", chunk_ids)}
         return [found[i] for i in chunk_ids if i in found]
 
+    def chunks_of(self, doc_ids: Iterable[str]) -> list[Chunk]:
+        """The chunks of these dispatches (for copying a catalog)."""
+        return [_chunk(r) for r in self._rows_in("SELECT * FROM chunks WHERE doc_id IN ({marks}) ORDER BY doc_id, id",
+                                                 list(dict.fromkeys(doc_ids)))]
+
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self._rows("SELECT id FROM chunks")}
 
     def chunk_count(self) -> int:
         return self._rows("SELECT COUNT(*) FROM chunks")[0][0]
 
-    def lexical_search(self, expression: str, limit: int, filters: Filters | None = None,
+    def lexical_search(self, terms: Iterable[str], limit: int, filters: Filters | None = None,
                        share: float | None = None) -> list[tuple[str, float]]:
-        """BM25 over stemmed sentence terms: (sentence id, score), best first
-        (score = -bm25, larger is better). ``share``: the expected share of
-        dispatches passing ``filters`` (see ``share_matching``), if known."""
-        return self._bm25("lexical", "sentence_id", expression, limit, filters, share)
+        """BM25 of any of the stemmed ``terms`` over the sentences: (sentence
+        id, score), best first (score = -bm25, larger is better). ``share``:
+        the expected share of dispatches passing ``filters`` (see
+        ``share_matching``), if known."""
+        return self._bm25("lexical", "sentence_id", expression_of(set(terms)), limit, filters, share)
 
-    def lexical_document_search(self, expression: str, limit: int, filters: Filters | None = None,
+    def lexical_document_search(self, terms: Iterable[str], limit: int, filters: Filters | None = None,
                                 share: float | None = None) -> list[tuple[str, float]]:
         """BM25 over each dispatch's stemmed terms as one text: (dispatch id,
         score), best first (score = -bm25). Words of a question spread over
         several sentences of one dispatch count together here."""
-        return self._bm25("lexical_docs", "doc_id", expression, limit, filters, share)
+        return self._bm25("lexical_docs", "doc_id", expression_of(set(terms)), limit, filters, share)
 
-    def _bm25(self, table: str, id_column: str, expression: str, limit: int,
+    def _bm25(self, table: str, id_column: str, expression: str | None, limit: int,
               filters: Filters | None, share: float | None) -> list[tuple[str, float]]:
         """(``id_column``, -bm25) of the rows of FTS5 ``table`` matching ``expression``, best first.
 
@@ -218,6 +224,8 @@ class Catalog(FileRecords):
         columns, which costs several times the ranking itself on a large index.
         When too few pass (see overfetch.py), up to ``LEXICAL_MAX_OVERFETCH``
         rows looked at, the join does the filtering."""
+        if not expression:
+            return []
         where, params = _filter_sql(filters or Filters(), alias="d")
         columns = f"SELECT {table}.{id_column} AS id, {table}.doc_id AS doc_id, -bm25({table}) AS score FROM {table} "
         best = columns + f"WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?"

@@ -26,6 +26,11 @@ class FileRecords:
             )
             db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last_ingest', ?)", (str(time.time()),))
 
+    def file_records(self) -> list[tuple[str, str, int, list[str]]]:
+        """Every file record: (path, sha256, size, doc ids)."""
+        return [(r["path"], r["sha256"], r["size"], json.loads(r["doc_ids"]))
+                for r in self._rows("SELECT path, sha256, size, doc_ids FROM files ORDER BY path")]
+
     def forget_files_with(self, doc_ids: list[str]) -> None:
         """Mark file records that own any of these dispatches as changed, so
         the files are read again on the next ingest. Their dispatch lists are

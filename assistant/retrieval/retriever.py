@@ -15,7 +15,7 @@ import numpy as np
 from assistant.domain import Dispatch, EarlierVersion, Filters, Sentence, SentenceHit
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query, unit
-from assistant.index.lexical import expression_of, query_terms, stem_languages
+from assistant.index.lexical import query_terms, stem_languages
 from assistant.index.vectors import ChromaSentences
 from assistant.retrieval.answer_types import asked_type, holds_type
 from assistant.retrieval.fusion import (fusion_weights, mixed, neighbour_ids, relative_fusion, windowed,
@@ -87,12 +87,11 @@ class HybridRetriever:
         terms = query_terms(lexical_text, stem_languages(corpus_languages))
         if self.settings.lexical_max_term_share < 1:
             terms = (terms - self.catalog.frequent_terms(terms, self.settings.lexical_max_term_share)) or terms
-        expression = expression_of(terms)
         weights = fusion_weights(lexical_language, corpus_languages, self.settings.fusion,
                                  translated=translation is not None)
-        lexical = self.catalog.lexical_search(expression, n, filters, share) if expression else []
-        documents = (self.catalog.lexical_document_search(expression, n, filters, share)
-                     if expression and weights.document_lexical else [])
+        lexical = self.catalog.lexical_search(terms, n, filters, share) if terms else []
+        documents = (self.catalog.lexical_document_search(terms, n, filters, share)
+                     if terms and weights.document_lexical else [])
         cosines = dict(dense)
         translated_vec = embed_query(self.embedder, translation[0]) if translation else None
         translated = (dict(self.vectors.query(translated_vec, n, filters, share, passing=passing))

@@ -12,6 +12,7 @@ import pytest
 from assistant.domain import Filters
 from assistant.index import catalog as catalog_module
 from assistant.index.catalog import Catalog
+from assistant.index.lexical import expression_of
 from assistant.ingest.parse import parse_record
 from assistant.ingest.readers import RawRecord
 from tests.support.index_probes import lexical_query
@@ -36,8 +37,9 @@ def catalog(tmp_path) -> Catalog:
     return catalog
 
 
-def _joined(catalog: Catalog, table: str, id_column: str, expression: str, limit: int, filters: Filters):
+def _joined(catalog: Catalog, table: str, id_column: str, terms: set[str], limit: int, filters: Filters):
     """The reference: every matching row joined to its dispatch, then ranked."""
+    expression = expression_of(terms)
     where, params = catalog_module._filter_sql(filters, alias="d")
     rows = catalog._rows(
         f"SELECT {table}.{id_column} AS id, -bm25({table}) AS score FROM {table} "

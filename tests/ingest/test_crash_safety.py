@@ -3,7 +3,8 @@ inside the write sequence, a second kill during recovery, and random delays
 on the real CLI), then run again, leaves exactly the index a clean ingest of
 the same files gives: same dispatch, sentence and chunk ids, no duplicates,
 the lexical (FTS5) and vector (Chroma) indexes holding the same sentences.
-The same holds when the kill hits the replacement of changed files."""
+The same holds when the kill hits the replacement of changed files, and with
+the catalog on PostgreSQL (a real server; each home names its own database)."""
 
 from __future__ import annotations
 
@@ -80,14 +81,31 @@ def _state(home, docs, embedder) -> tuple[dict, object]:
         helper.catalog.close()
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def _new_home(world: dict, name: str, copy_of: str | None = None):
+    """A home folder; on PostgreSQL with a database of its own (named in its
+    config.toml), a copy of ``copy_of``'s when given."""
+    home = world["base"] / name
+    if copy_of:
+        shutil.copytree(world["base"] / copy_of, home)
+    else:
+        home.mkdir(parents=True)
+    if world["postgres"] is not None:
+        url = world["postgres"].create_database(template=world["databases"].get(copy_of))
+        world["databases"][name] = url
+        (home / "config.toml").write_text(f'[index]\ncatalog = "{url}"\n', encoding="utf-8")
+    return home
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(tmp_path_factory, request):
     """Reference snapshots of clean ingests of version 1 and 2, and a home
     holding version 1 (ingested by the CLI) to copy for replacement trials."""
-    base = tmp_path_factory.mktemp("crash")
+    base = tmp_path_factory.mktemp(f"crash-{request.param}")
     docs = base / "docs"
     write_version(docs, 1)
-    proc, started = _cli(base / "v1", docs)
+    world = {"base": base, "postgres": request.getfixturevalue("postgres") if request.param == "postgresql" else None,
+             "databases": {}}
+    proc, started = _cli(_new_home(world, "v1"), docs)
     assert started.wait(timeout=300)
     began = time.monotonic()
     assert proc.wait(timeout=300) == 0
@@ -96,11 +114,11 @@ def world(tmp_path_factory):
     refs = {}
     for version in (1, 2):
         write_version(docs, version)
-        refs[version], report = _state(base / f"ref{version}", docs, embedder)
+        refs[version], report = _state(_new_home(world, f"ref{version}"), docs, embedder)
         assert report.ok, report.errors
     write_version(docs, 1)
-    return {"base": base, "docs": docs, "refs": refs, "embedder": embedder, "cli_seconds": cli_seconds,
-            "trials": []}
+    world.update({"docs": docs, "refs": refs, "embedder": embedder, "cli_seconds": cli_seconds, "trials": []})
+    return world
 
 
 def _check(world, home, version: int, label: str, outcome: str) -> None:
@@ -114,9 +132,7 @@ def _check(world, home, version: int, label: str, outcome: str) -> None:
 
 
 def _home_for(world, version: int, name: str):
-    home = world["base"] / name
-    if version == 2:
-        shutil.copytree(world["base"] / "v1", home)
+    home = _new_home(world, name, copy_of="v1" if version == 2 else None)
     write_version(world["docs"], version)
     return home
 
@@ -167,6 +183,7 @@ def test_zz_report(world, artifacts_dir):
     trials = world["trials"]
     if len(trials) < len(HOOKED) + 1 + len(TIMED):
         pytest.skip("the report needs the whole module")
-    (artifacts_dir / "crash_trials.json").write_text(json.dumps(
+    name = "crash_trials.json" if world["postgres"] is None else "crash_trials_postgresql.json"
+    (artifacts_dir / name).write_text(json.dumps(
         {"cli_clean_seconds": world["cli_seconds"], "trials": trials}, indent=2))
     assert sum(t["outcome"].startswith("killed") for t in trials) >= 10

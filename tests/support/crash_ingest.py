@@ -22,24 +22,29 @@ def arm(point: str) -> None:
     from assistant.index.vectors import ChromaSentences
     from assistant.ingest import pipeline
 
+    from assistant.index.catalog_postgres import PostgresCatalog
+
     target, when, nth = point.split(":")
     owner_name, method = target.split(".")
-    owner = {"Catalog": Catalog, "ChromaSentences": ChromaSentences, "IngestService": pipeline.IngestService,
-             "pipeline": pipeline}[owner_name]
-    original = getattr(owner, method)
+    # "Catalog" is whichever catalog the home uses: SQLite's or PostgreSQL's
+    owners = {"Catalog": [Catalog, PostgresCatalog], "ChromaSentences": [ChromaSentences],
+              "IngestService": [pipeline.IngestService], "pipeline": [pipeline]}[owner_name]
     calls = 0
 
-    def wrapper(*args, **kwargs):
-        nonlocal calls
-        calls += 1
-        if calls == int(nth) and when == "before":
-            os.kill(os.getpid(), signal.SIGKILL)
-        result = original(*args, **kwargs)
-        if calls == int(nth) and when == "after":
-            os.kill(os.getpid(), signal.SIGKILL)
-        return result
+    for owner in owners:
+        original = getattr(owner, method)
 
-    setattr(owner, method, wrapper)
+        def wrapper(*args, _original=original, **kwargs):
+            nonlocal calls
+            calls += 1
+            if calls == int(nth) and when == "before":
+                os.kill(os.getpid(), signal.SIGKILL)
+            result = _original(*args, **kwargs)
+            if calls == int(nth) and when == "after":
+                os.kill(os.getpid(), signal.SIGKILL)
+            return result
+
+        setattr(owner, method, wrapper)
 
 
 def main(argv: list[str]) -> int:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from assistant.index.lexical import expression_of, query_terms
+from assistant.index.lexical import query_terms
 from assistant.index.vectors import ChromaSentences
 
 
-def lexical_query(text: str) -> str | None:
-    """The FTS5 query retrieval builds from ``text`` (Italian and English stems)."""
-    return expression_of(query_terms(text))
+def lexical_query(text: str) -> set[str]:
+    """The lexical terms retrieval looks for in ``text`` (Italian and English stems)."""
+    return query_terms(text)
 
 
 def vector_ids(store: ChromaSentences, doc_ids: list[str]) -> list[str]:

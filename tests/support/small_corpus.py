@@ -72,14 +72,19 @@ def write_version(docs: Path, version: int) -> None:
 
 def snapshot(helper) -> dict:
     """Everything an ingest leaves behind, sorted (duplicates stay visible)."""
-    rows = lambda sql: sorted(tuple(r) for r in helper.catalog._rows(sql))  # noqa: E731
+    rows = lambda sql: sorted(tuple(r.values()) if isinstance(r, dict) else tuple(r)  # noqa: E731
+                              for r in helper.catalog._rows(sql))
+    from assistant.index.catalog_postgres import PostgresCatalog
+
+    lexical = ("SELECT DISTINCT sentence_id, doc_id FROM postings" if isinstance(helper.catalog, PostgresCatalog)
+               else "SELECT sentence_id, doc_id FROM lexical")  # PostgreSQL: BM25 postings; SQLite: FTS5
     stored = helper.vectors._collection.get(include=["documents"])
     chunks = helper.vectors._chunks.get(include=["documents"])
     return {
         "dispatches": rows("SELECT id, content_hash FROM dispatches"),
         "sentences": rows("SELECT id, text FROM sentences"),
         "chunks": rows("SELECT id, sentence_ids FROM chunks"),
-        "lexical": rows("SELECT sentence_id, doc_id FROM lexical"),
+        "lexical": rows(lexical),
         "vectors": sorted(zip(stored["ids"], stored["documents"])),
         "chunk_vectors": sorted(zip(chunks["ids"], chunks["documents"])),
         "files": rows("SELECT path, sha256, doc_ids FROM files"),
