@@ -8,14 +8,23 @@ FTS5's formula: k1 = 1.2, b = 0.75, idf = ln((N - n + 0.5) / (n + 0.5)),
 at least 1e-6), or, with ``index.postgres_lexical = "tsearch"``, PostgreSQL's
 own text search (``to_tsvector`` with the dispatch language's configuration,
 ``ts_rank``). Writers of the same dispatches wait for each other (advisory
-locks per dispatch), so two ingests of overlapping files leave no duplicates."""
+locks per dispatch), so two ingests of overlapping files leave no duplicates.
+
+Pending marks (crash safety) carry the worker that made them; each worker
+holds a session advisory lock on its own name for as long as its connection
+lives, so ``pending()`` returns only the marks of workers that are gone (or
+this one's): an ingest starting on one machine never "repairs" dispatches
+another machine is writing at that moment."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import socket
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -47,7 +56,7 @@ CREATE INDEX IF NOT EXISTS sentences_doc ON sentences(doc_id, idx);
 CREATE INDEX IF NOT EXISTS sentences_tsv ON sentences USING GIN (tsv);
 CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, sentence_ids TEXT NOT NULL, text TEXT);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, started_at DOUBLE PRECISION);
+CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, started_at DOUBLE PRECISION, owner TEXT);
 CREATE TABLE IF NOT EXISTS postings (term TEXT NOT NULL, sentence_id TEXT NOT NULL, doc_id TEXT NOT NULL,
   tf INTEGER NOT NULL, len INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS postings_term ON postings(term);
@@ -77,6 +86,8 @@ class PostgresCatalog:
             raise CatalogUnavailable(f"The PostgreSQL catalog at {self.location} is not reachable: {exc}") from exc
         self._lock = threading.RLock()
         self._cache: dict[str, tuple[str, object]] = {}
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._db.execute("SELECT pg_advisory_lock(hashtextextended(%s, 1))", (self.worker,))  # alive while connected
         with self._lock, self._db.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(727274)")  # one schema creation at a time
             self._db.execute(_SCHEMA)
@@ -140,12 +151,22 @@ class PostgresCatalog:
         """Note dispatches about to be written to the catalog and the vector store."""
         with self.transaction() as db:
             with db.cursor() as cur:
-                cur.executemany("INSERT INTO pending(doc_id, started_at) VALUES (%s, %s) ON CONFLICT (doc_id) "
-                                "DO UPDATE SET started_at=EXCLUDED.started_at", [(d, time.time()) for d in doc_ids])
+                cur.executemany("INSERT INTO pending(doc_id, started_at, owner) VALUES (%s, %s, %s) "
+                                "ON CONFLICT (doc_id) DO UPDATE SET started_at=EXCLUDED.started_at, "
+                                "owner=EXCLUDED.owner", [(d, time.time(), self.worker) for d in doc_ids])
 
     def pending(self) -> list[str]:
-        """Dispatches whose writing began but was not seen to finish."""
-        return [r["doc_id"] for r in self._rows("SELECT doc_id FROM pending")]
+        """Dispatches whose writing began but was not seen to finish, by this
+        worker or by one that is gone (its connection closed: its session lock
+        is free); not those another live worker is writing now."""
+        rows = self._rows("SELECT doc_id, owner FROM pending ORDER BY doc_id")
+        alive: dict[str | None, bool] = {self.worker: False, None: False}
+        for owner in {r["owner"] for r in rows} - set(alive):
+            free = self._one("SELECT pg_try_advisory_lock(hashtextextended(%s, 1))", (owner,))
+            if free:
+                self._one("SELECT pg_advisory_unlock(hashtextextended(%s, 1))", (owner,))
+            alive[owner] = not free
+        return [r["doc_id"] for r in rows if not alive[r["owner"]]]
 
     # --- dispatches -------------------------------------------------------
     def content_hashes(self, doc_ids: list[str]) -> dict[str, str]:

@@ -199,3 +199,14 @@ def test_an_unreachable_server_is_a_clear_error():
         PostgresCatalog(f"postgresql://postgres:secret@127.0.0.1:{port}/none")
     except CatalogUnavailable as exc:
         assert "secret" not in str(exc)
+
+
+def test_pending_marks_of_a_live_worker_are_not_taken_for_a_crash(postgres):
+    url = postgres.create_database()
+    first, second = PostgresCatalog(url), PostgresCatalog(url)
+    first.mark_pending(["d01", "d02"])
+    second.mark_pending(["d03"])
+    assert first.pending() == ["d01", "d02"]  # its own marks; d03 is being written by a live worker
+    assert second.pending() == ["d03"]
+    first.close()  # the worker is gone: its marks are left over from a crash
+    assert second.pending() == ["d01", "d02", "d03"]
