@@ -48,10 +48,32 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what h
 
 @app.command()
 def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders of dispatches (.txt, .jsonl)."),
-           quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar.")) -> None:
+           quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+           workers: int = typer.Option(1, "--workers", "-w", min=1, help=(
+               "Worker processes sharing out the files (needs a PostgreSQL catalog and a Chroma server).")),
+           worker: Optional[str] = typer.Option(None, "--worker", hidden=True,
+                                                help="i/n: run as worker i of n of a job (JSON lines out).")) -> None:
     """Ingest dispatches; unchanged files are skipped, changed ones replaced."""
+    if workers > 1:
+        _ingest_job(paths, workers, quiet)
+        return
+    share = _worker_share(worker) if worker else None
     try:
-        report = _assistant().ingest(paths, progress=not quiet)
+        if share is None:
+            report = _assistant().ingest(paths, progress=not quiet)
+        else:
+            from assistant.ingest.job import worker_line
+
+            def tell(path: str, error: str | None, so_far) -> None:
+                elsewhere = so_far.files_claimed_elsewhere > tell.elsewhere
+                tell.elsewhere = so_far.files_claimed_elsewhere
+                print(worker_line("file", file=path, error=error, elsewhere=elsewhere,
+                                  dispatches_written=so_far.dispatches_written), flush=True)
+
+            tell.elsewhere = 0
+            report = _assistant().ingest(paths, progress=False, worker=share, on_progress=tell)
+            print(worker_line("report", report={**report.__dict__}), flush=True)
+            raise typer.Exit(0 if report.ok else 1)
     except (EmbeddingServerError, VectorStoreError, CatalogUnavailable) as exc:
         console.print(f"[red]Ingest stopped:[/red] {escape(str(exc))}\nWhat was written so far is kept; "
                       "dispatches caught half-way are repaired by the next ingest.", highlight=False, soft_wrap=True)
@@ -66,6 +88,34 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders of dis
     for error in report.errors:
         console.print(f"[red]error[/red] {escape(error)}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _worker_share(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit() and int(index) < int(count)):
+        raise typer.BadParameter("--worker is i/n with 0 <= i < n")
+    return int(index), int(count)
+
+
+def _ingest_job(paths: list[Path], workers: int, quiet: bool) -> None:
+    from assistant.ingest.job import run_job
+
+    settings = Settings()
+    if not settings.index.catalog.startswith(("postgresql://", "postgres://")) or settings.index.chroma == "embedded":
+        console.print("[red]--workers needs a shared index:[/red] ASSISTANT_INDEX__CATALOG=postgresql://... and "
+                      "ASSISTANT_INDEX__CHROMA=host:port (embedded Chroma and the SQLite catalog take one ingest "
+                      "at a time).", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    job = run_job(paths, workers, progress=not quiet)
+    t = job.totals
+    console.print(
+        f"{workers} workers | files: {t['files_seen'] // max(workers, 1)} seen, {t['files_ingested']} ingested, "
+        f"{t['files_unchanged']} unchanged, {t['files_failed']} failed | dispatches: {t['dispatches_written']} "
+        f"written, {t['dispatches_removed']} removed | sentences: {t['sentences_written']}"
+        + (f" | recovered {t['recovered']} from an interrupted run" if t["recovered"] else ""), highlight=False)
+    for error in job.errors:
+        console.print(f"[red]error[/red] {escape(error)}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(0 if job.ok else 1)
 
 
 @app.command()

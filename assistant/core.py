@@ -120,14 +120,19 @@ class Assistant:
 
     # --- use cases ------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], progress: bool = True,
-               on_file: Callable[[str, str | None], None] | None = None) -> IngestReport:
+               on_file: Callable[[str, str | None], None] | None = None,
+               worker: tuple[int, int] | None = None, on_progress=None) -> IngestReport:
         """Ingest files and folders into the index. One ingest at a time per
-        home folder, across processes (several servers may share one index)."""
+        home folder, across processes (several servers may share one index),
+        unless the catalog is shared (PostgreSQL): then it arbitrates, and
+        ``worker = (i, n)`` makes this worker i of an n-worker job."""
         from filelock import FileLock
 
         service = IngestService(self.catalog, self.vectors, self.embedder, self.settings.index)
+        if getattr(self.catalog, "shared", False):
+            return service.ingest(paths, progress=progress, on_file=on_file, worker=worker, on_progress=on_progress)
         with FileLock(self.settings.home_dir / "ingest.lock"):
-            return service.ingest(paths, progress=progress, on_file=on_file)
+            return service.ingest(paths, progress=progress, on_file=on_file, worker=worker, on_progress=on_progress)
 
     def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None,
                  reference_date: date | None = None) -> list[SentenceHit]:

@@ -57,6 +57,7 @@ CREATE INDEX IF NOT EXISTS sentences_tsv ON sentences USING GIN (tsv);
 CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, sentence_ids TEXT NOT NULL, text TEXT);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, started_at DOUBLE PRECISION, owner TEXT);
+CREATE TABLE IF NOT EXISTS claims (path TEXT PRIMARY KEY, owner TEXT NOT NULL, claimed_at DOUBLE PRECISION);
 CREATE TABLE IF NOT EXISTS postings (term TEXT NOT NULL, sentence_id TEXT NOT NULL, doc_id TEXT NOT NULL,
   tf INTEGER NOT NULL, len INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS postings_term ON postings(term);
@@ -91,6 +92,9 @@ class PostgresCatalog:
         with self._lock, self._db.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(727274)")  # one schema creation at a time
             self._db.execute(_SCHEMA)
+
+    #: several workers may ingest into this catalog at once (see claim_file)
+    shared = True
 
     @contextmanager
     def transaction(self) -> Iterator:
@@ -155,17 +159,38 @@ class PostgresCatalog:
                                 "ON CONFLICT (doc_id) DO UPDATE SET started_at=EXCLUDED.started_at, "
                                 "owner=EXCLUDED.owner", [(d, time.time(), self.worker) for d in doc_ids])
 
+    def _alive(self, owner: str | None) -> bool:
+        """Whether another worker named ``owner`` is connected now (holds its session lock)."""
+        if owner is None or owner == self.worker:
+            return False
+        free = self._one("SELECT pg_try_advisory_lock(hashtextextended(%s, 1))", (owner,))
+        if free:
+            self._one("SELECT pg_advisory_unlock(hashtextextended(%s, 1))", (owner,))
+        return not free
+
+    def claim_file(self, path: str) -> bool:
+        """Take ``path`` for this worker, unless another live worker holds it
+        (workers of one ingest job share out the files this way)."""
+        with self.transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 2))", (path,))
+            row = db.execute("SELECT owner FROM claims WHERE path=%s", (path,)).fetchone()
+            if row is not None and self._alive(row["owner"]):
+                return False
+            db.execute("INSERT INTO claims(path, owner, claimed_at) VALUES (%s,%s,%s) ON CONFLICT (path) DO UPDATE "
+                       "SET owner=EXCLUDED.owner, claimed_at=EXCLUDED.claimed_at", (path, self.worker, time.time()))
+            return True
+
+    def release_file(self, path: str) -> None:
+        """Give up this worker's claim on ``path`` (done, or failed)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM claims WHERE path=%s AND owner=%s", (path, self.worker))
+
     def pending(self) -> list[str]:
         """Dispatches whose writing began but was not seen to finish, by this
         worker or by one that is gone (its connection closed: its session lock
         is free); not those another live worker is writing now."""
         rows = self._rows("SELECT doc_id, owner FROM pending ORDER BY doc_id")
-        alive: dict[str | None, bool] = {self.worker: False, None: False}
-        for owner in {r["owner"] for r in rows} - set(alive):
-            free = self._one("SELECT pg_try_advisory_lock(hashtextextended(%s, 1))", (owner,))
-            if free:
-                self._one("SELECT pg_advisory_unlock(hashtextextended(%s, 1))", (owner,))
-            alive[owner] = not free
+        alive = {owner: self._alive(owner) for owner in {r["owner"] for r in rows}}
         return [r["doc_id"] for r in rows if not alive[r["owner"]]]
 
     # --- dispatches -------------------------------------------------------

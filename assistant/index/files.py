@@ -48,6 +48,17 @@ class FileRecords:
             ids.update(json.loads(row["doc_ids"]))
         return ids
 
+    # --- claims (one ingest at a time per home: nothing to share out) ------
+    #: several workers may not ingest into this catalog at once (one home, one ingest.lock)
+    shared = False
+
+    def claim_file(self, path: str) -> bool:
+        """Take ``path`` for this ingest: always granted (ingests of one home run one at a time)."""
+        return True
+
+    def release_file(self, path: str) -> None:
+        """Nothing to release (see ``claim_file``)."""
+
     # --- pending (crash safety) --------------------------------------------
     def mark_pending(self, doc_ids: list[str]) -> None:
         """Note dispatches about to be written to the catalog and the vector store."""

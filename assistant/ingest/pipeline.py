@@ -43,6 +43,7 @@ class IngestReport:
     dispatches_removed: int = 0
     sentences_written: int = 0
     recovered: int = 0
+    files_claimed_elsewhere: int = 0  # being ingested by another worker of the same job
     chunks_backfilled: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -74,12 +75,19 @@ class IngestService:
         return len(pending)
 
     def ingest(self, paths: Iterable[str | Path], progress: bool = True,
-               on_file: Callable[[str, str | None], None] | None = None) -> IngestReport:
+               on_file: Callable[[str, str | None], None] | None = None,
+               worker: tuple[int, int] | None = None,
+               on_progress: Callable[[str, str | None, IngestReport], None] | None = None) -> IngestReport:
         """Ingest files and folders. ``on_file(path, error_or_None)`` is called
-        after each file (for UIs)."""
+        after each file (for UIs), ``on_progress`` the same with the report so far. ``worker = (i, n)``: worker i of n of one job
+        on a shared catalog starts at the i-th n-th of the files (and skips files
+        another live worker has claimed)."""
         report = IngestReport(recovered=self.recover())
         report.chunks_backfilled = self.sync_chunks(progress)
         files, missing = discover(paths)
+        if worker is not None and files:
+            start = worker[0] * len(files) // worker[1]
+            files = files[start:] + files[:start]
         report.errors.extend(missing)
         report.files_seen = len(files)
         total = sum(_size(p) for p in files)
@@ -94,6 +102,8 @@ class IngestService:
                 bar.write(f"  skipped {error}")
             if on_file:
                 on_file(str(path), error)
+            if on_progress:
+                on_progress(str(path), error, report)
             bar.update(done_before + _size(path) - bar.n)
             bar.set_postfix(file=f"{number}/{len(files)}", dispatches=report.dispatches_written,
                             sentences=report.sentences_written, refresh=False)
@@ -110,6 +120,15 @@ class IngestService:
         if previous and previous[0] == source.sha256:
             report.files_unchanged += 1
             return None
+        if not self.catalog.claim_file(key):
+            report.files_claimed_elsewhere += 1
+            return None
+        try:
+            return self._read_file(path, key, source, previous, report, bar)
+        finally:
+            self.catalog.release_file(key)
+
+    def _read_file(self, path: Path, key: str, source, previous, report: IngestReport, bar: tqdm) -> str | None:
         seen: list[str] = []
         batch: list[ParsedDispatch] = []
         line_errors: list[str] = []

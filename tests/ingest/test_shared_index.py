@@ -6,7 +6,9 @@ PostgreSQL catalog and one `chroma run` server over loopback.
   index a clean ingest gives (no duplicates, no half-written dispatch);
 - an ingest worker killed mid-batch (SIGKILL) while another works leaves,
   once the other (and a rerun) finished, the index of a clean ingest;
-- a dispatch ingested through one worker is listed and found by another."""
+- a dispatch ingested through one worker is listed and found by another;
+- an ingest job of two worker processes does each file once, and a job
+  killed half-way is finished by running it again."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -112,3 +115,47 @@ def test_a_dispatch_ingested_through_one_worker_is_found_by_another(shared, tmp_
     assert total == 1 and listed[0].place == "Trieste"
     hits = reader.retrieve("Quale molo ha riaperto a Trieste?")
     assert hits and hits[0].sentence.doc_id == listed[0].id
+
+
+def test_an_ingest_job_of_two_workers_does_each_file_once(shared, monkeypatch):
+    from assistant.ingest.job import run_job
+
+    home = shared["make"]()
+    monkeypatch.setenv("ASSISTANT_HOME", str(home))
+    job = run_job([shared["docs"]], workers=2, progress=False, env={"ASSISTANT_EMBEDDER__THREADS": "1"})
+    assert job.ok, job.errors
+    files = len(list(shared["docs"].iterdir()))
+    assert job.totals["files_ingested"] == files  # no file twice
+    assert all(w["files_ingested"] >= 1 for w in job.per_worker), job.per_worker  # both did some
+    assert job.totals["dispatches_written"] == 40
+    _check(_snapshot(shared["make"]()), shared["reference"])
+
+
+def test_an_ingest_job_stopped_half_way_is_resumed_by_running_it_again(shared):
+    home = shared["make"]()
+    env = {**os.environ, "ASSISTANT_HOME": str(home), "ASSISTANT_EMBEDDER__THREADS": "1"}
+    job = subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest", "--workers", "2", "-q",
+                            str(shared["docs"])], cwd=ROOT, env=env, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    helper = Assistant(settings_for(home))
+    deadline = time.monotonic() + 300
+    while helper.catalog.stats()["dispatches"] < 8 and time.monotonic() < deadline:  # some files in
+        time.sleep(0.2)
+    os.killpg(job.pid, signal.SIGKILL)  # the job and its workers, as a power cut would
+    job.wait(timeout=60)
+    assert helper.catalog.stats()["dispatches"] < 40, "the job finished before it could be stopped"
+    helper.catalog.close()
+    rerun = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--workers", "2", "-q",
+                            str(shared["docs"])], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    _check(_snapshot(shared["make"]()), shared["reference"])
+
+
+def test_workers_need_a_shared_index(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "home"))
+    result = CliRunner().invoke(app, ["ingest", "--workers", "2", str(tmp_path)])
+    assert result.exit_code == 2 and "needs a shared index" in result.output
