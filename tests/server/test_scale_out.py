@@ -1,7 +1,9 @@
 """Scale-out: two `assistant serve` processes on different ports share one
-index: the same ASSISTANT_HOME (the SQLite catalog, WAL mode, and the upload
-folder) and one Chroma server (ASSISTANT_INDEX__CHROMA=host:port). A dispatch
-uploaded through either is found, listed and retrieved through the other."""
+index and one Chroma server (ASSISTANT_INDEX__CHROMA=host:port): on one
+machine through the same ASSISTANT_HOME (the SQLite catalog, WAL mode, and
+the upload folder); as on several machines with homes of their own and one
+PostgreSQL catalog (ASSISTANT_INDEX__CATALOG). A dispatch uploaded through
+either is found, listed, retrieved and answered through the other."""
 
 from __future__ import annotations
 
@@ -57,14 +59,20 @@ class Worker:
         return self.log.read_text()
 
 
-@pytest.fixture(scope="module")
-def workers(chroma_server, tmp_path_factory):
-    root = tmp_path_factory.mktemp("scale-out")
+@pytest.fixture(scope="module", params=["shared-home", "postgresql"])
+def workers(chroma_server, tmp_path_factory, request):
+    root = tmp_path_factory.mktemp(f"scale-out-{request.param}")
     env = {**os.environ, "ASSISTANT_HOME": str(root / "home"), "ASSISTANT_INDEX__CHROMA": chroma_server,
-           "ASSISTANT_INDEX__COLLECTION_PREFIX": "scaleout", "ASSISTANT_LLM__BACKEND": "llamacpp",
+           "ASSISTANT_INDEX__COLLECTION_PREFIX": f"scaleout_{request.param.replace('-', '_')}",
+           "ASSISTANT_LLM__BACKEND": "llamacpp",
            "ASSISTANT_LLM__TIMEOUT_S": "600", "ASSISTANT_EMBEDDER__THREADS": "1",
            "ASSISTANT_SERVER__API_KEYS": json.dumps([KEY])}
-    started = [Worker(env, root / f"worker-{n}.log") for n in "ab"]
+    envs = {n: env for n in "ab"}
+    if request.param == "postgresql":  # nothing shared on disk: each worker its own home
+        catalog = request.getfixturevalue("postgres").create_database()
+        envs = {n: {**env, "ASSISTANT_HOME": str(root / f"home-{n}"), "ASSISTANT_INDEX__CATALOG": catalog}
+                for n in "ab"}
+    started = [Worker(envs[n], root / f"worker-{n}.log") for n in "ab"]
     try:
         for w in started:
             w.wait_ready()
