@@ -44,7 +44,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS lexical_vocab USING fts5vocab(lexical, 'row')
 #: a filtered lexical search first ranks this many times the wanted rows, unfiltered
 LEXICAL_OVERFETCH = 8
 LEXICAL_MAX_OVERFETCH = 2000
-_DISPATCH_COLUMNS = "id, title, agency, place, published_at, language, source, url, body, origin, content_hash"
+DISPATCH_COLUMNS = "id, title, agency, place, published_at, language, source, url, body, origin, content_hash"
 
 
 def date_int(value: date | None) -> int:
@@ -113,7 +113,7 @@ class Catalog(FileRecords):
             for p in parsed:
                 d = p.dispatch
                 db.execute(
-                    f"INSERT INTO dispatches({_DISPATCH_COLUMNS}, date_int, ingested_at) "
+                    f"INSERT INTO dispatches({DISPATCH_COLUMNS}, date_int, ingested_at) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (d.id, d.title, d.agency, d.place, d.published_at.isoformat() if d.published_at else None,
                      d.language, d.source, d.url, d.body, d.origin, d.content_hash, date_int(d.published_at), now),
@@ -147,12 +147,12 @@ class Catalog(FileRecords):
             db.executemany(f"DELETE FROM {table} WHERE {column}=?", rows)
 
     def dispatch(self, doc_id: str) -> Dispatch | None:
-        rows = self._rows(f"SELECT {_DISPATCH_COLUMNS} FROM dispatches WHERE id=?", (doc_id,))
-        return _dispatch(rows[0]) if rows else None
+        rows = self._rows(f"SELECT {DISPATCH_COLUMNS} FROM dispatches WHERE id=?", (doc_id,))
+        return dispatch_from_row(rows[0]) if rows else None
 
     def dispatches(self, doc_ids: Iterable[str]) -> dict[str, Dispatch]:
-        return {r["id"]: _dispatch(r) for r in self._rows_in(
-            f"SELECT {_DISPATCH_COLUMNS} FROM dispatches WHERE id IN ({{marks}})", list(dict.fromkeys(doc_ids)))}
+        return {r["id"]: dispatch_from_row(r) for r in self._rows_in(
+            f"SELECT {DISPATCH_COLUMNS} FROM dispatches WHERE id IN ({{marks}})", list(dict.fromkeys(doc_ids)))}
 
     def ids_with_titles(self, titles: Iterable[str]) -> set[str]:
         """The ids of the dispatches titled exactly one of ``titles`` (e.g. the
@@ -170,27 +170,27 @@ class Catalog(FileRecords):
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         total = self._rows(f"SELECT COUNT(*) AS n FROM dispatches d {clause}", params)[0]["n"]
         rows = self._rows(
-            f"SELECT {', '.join('d.' + c.strip() for c in _DISPATCH_COLUMNS.split(','))} FROM dispatches d "
+            f"SELECT {', '.join('d.' + c.strip() for c in DISPATCH_COLUMNS.split(','))} FROM dispatches d "
             f"{clause} ORDER BY d.date_int DESC, d.id LIMIT ? OFFSET ?", [*params, limit, offset])
-        return total, [_dispatch(r) for r in rows]
+        return total, [dispatch_from_row(r) for r in rows]
 
     # --- sentences --------------------------------------------------------
     def sentences(self, ids: Iterable[str]) -> dict[str, Sentence]:
-        return {r["id"]: _sentence(r) for r in self._rows_in(
+        return {r["id"]: sentence_from_row(r) for r in self._rows_in(
             "SELECT * FROM sentences WHERE id IN ({marks})", list(dict.fromkeys(ids)))}
 
     def sentences_of(self, doc_id: str, first: int = 0, last: int = 1 << 30) -> list[Sentence]:
-        return [_sentence(r) for r in self._rows(
+        return [sentence_from_row(r) for r in self._rows(
             "SELECT * FROM sentences WHERE doc_id=? AND idx BETWEEN ? AND ? ORDER BY idx", (doc_id, first, last))]
 
     def chunks(self, chunk_ids: list[str]) -> list[Chunk]:
         """These chunks, in the order given (unknown ids left out)."""
-        found = {r["id"]: _chunk(r) for r in self._rows_in("SELECT * FROM chunks WHERE id IN ({marks})", chunk_ids)}
+        found = {r["id"]: chunk_from_row(r) for r in self._rows_in("SELECT * FROM chunks WHERE id IN ({marks})", chunk_ids)}
         return [found[i] for i in chunk_ids if i in found]
 
     def chunks_of(self, doc_ids: Iterable[str]) -> list[Chunk]:
         """The chunks of these dispatches (for copying a catalog)."""
-        return [_chunk(r) for r in self._rows_in("SELECT * FROM chunks WHERE doc_id IN ({marks}) ORDER BY doc_id, id",
+        return [chunk_from_row(r) for r in self._rows_in("SELECT * FROM chunks WHERE doc_id IN ({marks}) ORDER BY doc_id, id",
                                                  list(dict.fromkeys(doc_ids)))]
 
     def chunk_ids(self) -> set[str]:
@@ -351,16 +351,19 @@ def _filter_sql(filters: Filters, alias: str) -> tuple[list[str], list]:
     return where, params
 
 
-def _dispatch(row: sqlite3.Row) -> Dispatch:
+def dispatch_from_row(row) -> Dispatch:
+    """A Dispatch from a row of DISPATCH_COLUMNS (SQLite or PostgreSQL)."""
     data = dict(row)
     data["published_at"] = date.fromisoformat(data["published_at"]) if data["published_at"] else None
     return Dispatch(**data)
 
 
-def _sentence(row: sqlite3.Row) -> Sentence:
+def sentence_from_row(row) -> Sentence:
+    """A Sentence from a row of the sentences table."""
     return Sentence(id=row["id"], doc_id=row["doc_id"], index=row["idx"], text=row["text"],
                     char_start=row["char_start"], char_end=row["char_end"])
 
 
-def _chunk(row) -> Chunk:
+def chunk_from_row(row) -> Chunk:
+    """A Chunk from a row of the chunks table."""
     return Chunk(id=row["id"], doc_id=row["doc_id"], sentence_ids=json.loads(row["sentence_ids"]), text=row["text"])

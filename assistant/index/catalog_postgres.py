@@ -28,16 +28,14 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date
 
 from assistant.domain import Chunk, Dispatch, Filters, ParsedDispatch, Sentence
-from assistant.index.catalog import date_int
+from assistant.index.catalog import DISPATCH_COLUMNS, chunk_from_row, date_int, dispatch_from_row, sentence_from_row
 from assistant.index.lexical import index_terms
 
 K1, B = 1.2, 0.75  # FTS5's bm25() defaults
 TSEARCH_CONFIGS = {"it": "italian", "en": "english", "fr": "french", "de": "german", "es": "spanish",
                    "pt": "portuguese", "nl": "dutch", "ru": "russian", "sv": "swedish", "da": "danish"}
-_DISPATCH_COLUMNS = "id, title, agency, place, published_at, language, source, url, body, origin, content_hash"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -212,7 +210,7 @@ class PostgresCatalog:
                 terms = [index_terms(s.text, d.language).split() for s in p.sentences]
                 all_terms = [t for ts in terms for t in ts]
                 cur.execute(
-                    f"INSERT INTO dispatches({_DISPATCH_COLUMNS}, date_int, ingested_at, n_terms, tsv) "
+                    f"INSERT INTO dispatches({DISPATCH_COLUMNS}, date_int, ingested_at, n_terms, tsv) "
                     "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s, to_tsvector(%s::regconfig, %s))",
                     (d.id, d.title, d.agency, d.place, d.published_at.isoformat() if d.published_at else None,
                      d.language, d.source, d.url, d.body, d.origin, d.content_hash, date_int(d.published_at), now,
@@ -241,12 +239,12 @@ class PostgresCatalog:
             cur.execute("DELETE FROM pending WHERE doc_id = ANY(%s)", (list(doc_ids),))
 
     def dispatch(self, doc_id: str) -> Dispatch | None:
-        rows = self._rows(f"SELECT {_DISPATCH_COLUMNS} FROM dispatches WHERE id=%s", (doc_id,))
-        return _dispatch(rows[0]) if rows else None
+        rows = self._rows(f"SELECT {DISPATCH_COLUMNS} FROM dispatches WHERE id=%s", (doc_id,))
+        return dispatch_from_row(rows[0]) if rows else None
 
     def dispatches(self, doc_ids: Iterable[str]) -> dict[str, Dispatch]:
-        return {r["id"]: _dispatch(r) for r in self._rows(
-            f"SELECT {_DISPATCH_COLUMNS} FROM dispatches WHERE id = ANY(%s)", (list(dict.fromkeys(doc_ids)),))}
+        return {r["id"]: dispatch_from_row(r) for r in self._rows(
+            f"SELECT {DISPATCH_COLUMNS} FROM dispatches WHERE id = ANY(%s)", (list(dict.fromkeys(doc_ids)),))}
 
     def ids_with_titles(self, titles: Iterable[str]) -> set[str]:
         """The ids of the dispatches titled exactly one of ``titles``."""
@@ -264,29 +262,29 @@ class PostgresCatalog:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         total = self._one(f"SELECT COUNT(*) FROM dispatches d {clause}", params)
         rows = self._rows(
-            f"SELECT {', '.join('d.' + c.strip() for c in _DISPATCH_COLUMNS.split(','))} FROM dispatches d "
+            f"SELECT {', '.join('d.' + c.strip() for c in DISPATCH_COLUMNS.split(','))} FROM dispatches d "
             f"{clause} ORDER BY d.date_int DESC, d.id LIMIT %s OFFSET %s", [*params, limit, offset])
-        return total, [_dispatch(r) for r in rows]
+        return total, [dispatch_from_row(r) for r in rows]
 
     # --- sentences and chunks --------------------------------------------
     def sentences(self, ids: Iterable[str]) -> dict[str, Sentence]:
-        return {r["id"]: _sentence(r) for r in self._rows(
+        return {r["id"]: sentence_from_row(r) for r in self._rows(
             "SELECT id, doc_id, idx, text, char_start, char_end FROM sentences WHERE id = ANY(%s)",
             (list(dict.fromkeys(ids)),))}
 
     def sentences_of(self, doc_id: str, first: int = 0, last: int = 1 << 30) -> list[Sentence]:
-        return [_sentence(r) for r in self._rows(
+        return [sentence_from_row(r) for r in self._rows(
             "SELECT id, doc_id, idx, text, char_start, char_end FROM sentences WHERE doc_id=%s "
             "AND idx BETWEEN %s AND %s ORDER BY idx", (doc_id, first, last))]
 
     def chunks(self, chunk_ids: list[str]) -> list[Chunk]:
         """These chunks, in the order given (unknown ids left out)."""
-        found = {r["id"]: _chunk(r) for r in self._rows("SELECT * FROM chunks WHERE id = ANY(%s)", (list(chunk_ids),))}
+        found = {r["id"]: chunk_from_row(r) for r in self._rows("SELECT * FROM chunks WHERE id = ANY(%s)", (list(chunk_ids),))}
         return [found[i] for i in chunk_ids if i in found]
 
     def chunks_of(self, doc_ids: Iterable[str]) -> list[Chunk]:
         """The chunks of these dispatches (for copying a catalog)."""
-        return [_chunk(r) for r in self._rows("SELECT * FROM chunks WHERE doc_id = ANY(%s) ORDER BY doc_id, id",
+        return [chunk_from_row(r) for r in self._rows("SELECT * FROM chunks WHERE doc_id = ANY(%s) ORDER BY doc_id, id",
                                               (list(dict.fromkeys(doc_ids)),))]
 
     def chunk_ids(self) -> set[str]:
@@ -466,18 +464,3 @@ def _without_password(url: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return urlunsplit(parts._replace(netloc=netloc))
     return url
-
-
-def _dispatch(row: dict) -> Dispatch:
-    data = {k: row[k] for k in (c.strip() for c in _DISPATCH_COLUMNS.split(","))}
-    data["published_at"] = date.fromisoformat(data["published_at"]) if data["published_at"] else None
-    return Dispatch(**data)
-
-
-def _sentence(row: dict) -> Sentence:
-    return Sentence(id=row["id"], doc_id=row["doc_id"], index=row["idx"], text=row["text"],
-                    char_start=row["char_start"], char_end=row["char_end"])
-
-
-def _chunk(row: dict) -> Chunk:
-    return Chunk(id=row["id"], doc_id=row["doc_id"], sentence_ids=json.loads(row["sentence_ids"]), text=row["text"])
