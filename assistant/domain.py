@@ -176,6 +176,9 @@ class Answer(BaseModel):
     conflict_kind: Literal["disagree", "updated"] | None = Field(
         None, description="'disagree': different dispatches give different values; 'updated': a later version of "
         "a dispatch changed the value (the answer rests on the latest, the earlier is cited too).")
+    conflict_note: str | None = Field(
+        None, description="The sentence of ``answer`` that tells the conflict (after the model's text, or before "
+        "it when that text states only a superseded value).")
     context_tokens: int = 0
     timings: dict[str, float] = {}
     checks: list[dict[str, Any]] = Field(

@@ -5,7 +5,9 @@ answering service runs) over an evaluation run of a conflict set
 (``assistant/evaluate/conflict_set.py``), reading the sources back from the
 run's index, for several numbers of best-ranked sources checked besides the
 cited sentences ("anchors"), and prints the conflict flag rate and the false
-conflict rate of each. With the run's own setting it reproduces the run.
+conflict rate of each (and, on a set of updated dispatches, the share of answers giving the
+newer value first and of answers whose own text gives only the superseded one). With the
+run's own setting it reproduces the run.
 
     ASSISTANT_HOME=<index> python scripts/calibrate_conflicts.py RUN_DIR [--anchors 0 1 3 8]
 """
@@ -19,8 +21,9 @@ from pathlib import Path
 from assistant.answering.service import with_conflict
 from assistant.answering.cite import to_citation
 from assistant.core import Assistant
-from assistant.evaluate.metrics import conflict_flagged
-from assistant.evaluate.replay import numbered_sources, verified_sentences
+from assistant.evaluate.questions import parse_question
+from assistant.evaluate.replay import numbered_sources, own_text, verified_sentences
+from assistant.evaluate.runner import answer_metrics
 from assistant.domain import Answer
 from assistant.answering.prompting import wording
 from assistant.settings import Settings
@@ -41,6 +44,9 @@ def main() -> None:
             questions[q["id"]] = q
     conflicted = [r for r in records if r.get("conflict_flagged") is not None]
     plain = [r for r in records if r.get("false_conflict") is not None]
+    words = {lang: wording(helper.settings.prompts_dir, lang) for lang in ("it", "en")}
+    openings = [w[key].split("{")[0] for w in words.values()
+                for key in ("conflict_updated", "conflict_latest", "conflict_disagree")]
     prepared = []
     for r in records:
         checked = verified_sentences(r)
@@ -49,26 +55,28 @@ def main() -> None:
             continue  # declined before the conflict step
         sources = numbered_sources(r, helper.catalog)
         by_n = {s.n: s for s in sources}
-        answer = Answer(question=r["question"], answer=r["answer"], language=r.get("language") or "it",
+        answer = Answer(question=r["question"], answer=own_text(r, openings), language=r.get("language") or "it",
                         abstained=False, citations=[to_citation(i + 1, by_n[n]) for i, n in enumerate(numbers)])
         prepared.append((r, sources, answer))
-    words = {lang: wording(helper.settings.prompts_dir, lang) for lang in ("it", "en")}
+    updated = [r for r in conflicted if questions.get(r["id"], {}).get("conflict_mode") == "updated"]
     print(f"{len(conflicted)} conflicted and {len(plain)} unconflicted questions, {len(prepared)} answered; "
           f"the run: conflict_flag_rate {_mean(conflicted, 'conflict_flagged'):.3f}, "
           f"false_conflict_rate {_mean(plain, 'false_conflict'):.3f} (anchors {helper.settings.conflicts.anchors})")
     for anchors in args.anchors:
         rules = helper.settings.conflicts.model_copy(update={"anchors": anchors})
-        flagged = false = 0
+        totals = dict.fromkeys(("conflict_flagged", "false_conflict", "latest_first", "superseded_answer"), 0.0)
         for r, sources, answer in prepared:
             found = with_conflict(answer, sources, words.get(answer.language, words["en"]), rules)
-            sides = [s.model_dump(mode="json") for s in found.conflicts]
-            expected = questions.get(r["id"], {}).get("conflicting_answers") or []
-            if expected:
-                flagged += conflict_flagged(sides, r["gold_answers"], expected)
-            else:
-                false += bool(sides)
-        print(f"anchors {anchors}: conflict_flag_rate {flagged / max(1, len(conflicted)):.3f}, "
-              f"false_conflict_rate {false / max(1, len(plain)):.3f}")
+            question = parse_question(questions[r["id"]], r["id"])
+            scores = answer_metrics(found, question, set())
+            for key in totals:
+                totals[key] += scores.get(key) or 0.0
+        line = (f"anchors {anchors}: conflict_flag_rate {totals['conflict_flagged'] / max(1, len(conflicted)):.3f}, "
+                f"false_conflict_rate {totals['false_conflict'] / max(1, len(plain)):.3f}")
+        if updated:
+            line += (f", latest_first_rate {totals['latest_first'] / len(updated):.3f}, "
+                     f"superseded_answer_rate {totals['superseded_answer'] / len(updated):.3f}")
+        print(line)
 
 
 def _mean(records: list[dict], key: str) -> float:

@@ -5,9 +5,9 @@ the kind the question asks for: "evacuate duemila persone" in one dispatch,
 "evacuate tremila persone" in another. Statements are aligned word by word
 (difflib); they must share most of their words, differ in at most
 ``conflicts.max_differences`` short spans (settings), and each differing span must hold a value:
-a number or a date where the question asks for one ("quanti", "when"),
-else (or when no such value differs) a number, a date or a capitalised name
-or place. A span the
+a number or a date where the question asks for one ("quanti", "when"; the other of
+the two when none differs: "quanti anni aveva quando..."), a capitalised name where it
+asks who or where ("chi", "dove", "where"), else any of these. A span the
 question itself names is what is asked about, not the answer, and does not
 count. Text that merely says "the sources disagree" or "ignore the others"
 aligns with nothing and changes nothing.
@@ -24,12 +24,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
 
-from assistant.retrieval.answer_types import asked_type, holds_type
+from assistant.retrieval.answer_types import asked_positions, holds_type
 from assistant.domain import Dispatch, Sentence
 from assistant.retrieval.near_duplicates import same_sender
 from assistant.settings import ConflictSettings
 from assistant.text.words import fold
 
+# "chi ...", "da chi ...", "in quale città ...", "where ...": the answer is a name or a place
+_ASKS_NAME = re.compile(r"\b(?:chi|dove|who|whom|whose|where)\b"
+                        r"|\b(?:quale|che)\s+(?:città|paese|nazione|regione|provincia|località)\b"
+                        r"|\b(?:which|what)\s+(?:city|country|region|town)\b", re.I)
+# what a conflict may be about, by the kind of answer asked: tried in this order
+_FALLBACK = {"date": ("date", "number"), "number": ("number", "date"), "name": ("name",), None: (None,)}
 _WORD = re.compile(r"\d+(?:[.,:/]\d+)*|\w+")
 _NUMBER_WORD = re.compile(
     r"^(?:un[oa]?|due|tre|quattro|cinque|sei|sette|otto|nove|dieci|undici|dodici|tredici|quattordici|quindici|"
@@ -80,10 +86,26 @@ def _is_number(span: str) -> bool:
     return any(ch.isdigit() for ch in span) or any(_NUMBER_WORD.match(fold(w)) for w in _WORD.findall(span))
 
 
+def asked_value(question: str) -> str | None:
+    """The kind of value a question asks for: "date", "number", "name" (who, where) or None
+    (any), from its first question word ("chi ha assunto Tesla quando..." asks a name)."""
+    positions = asked_positions(question)
+    if (name := _ASKS_NAME.search(question)) is not None:
+        positions["name"] = name.start()
+    return min(positions, key=positions.get) if positions else None
+
+
+def _is_name(span: str) -> bool:
+    """A capitalised word that is not a number or a date word ("Dodici", "Marzo")."""
+    return any(w[:1].isupper() and not _is_number(w) and not holds_type(w, "date") for w in _WORD.findall(span))
+
+
 def is_value(span: str, kind: str | None, around: str = "") -> bool:
-    """Whether a span holds a value of ``kind`` ("date", "number"; None: a number, a
+    """Whether a span holds a value of ``kind`` ("date", "number", "name"; None: a number, a
     date or a name); ``around``: the span with its neighbouring words, where a
     day ("il 12") finds its month ("12 ottobre")."""
+    if kind == "name":
+        return _is_name(span)
     if kind == "number":
         return _is_number(span)
     if kind == "date":
@@ -136,6 +158,15 @@ def differing_values(a: str, b: str, kind: str | None, asked: set[str],
     return " … ".join(v for v, _ in values), " … ".join(v for _, v in values)
 
 
+def mentions(text: str, value: str) -> bool:
+    """Whether ``text`` states ``value``: its words, folded, appear together in ``text``
+    ("12 ottobre" in "il 12 ottobre scorso", not "12" in "2012")."""
+    needle = [fold(w) for w in _WORD.findall(value)]
+    hay = [fold(w) for w in _WORD.findall(text)]
+    n = len(needle)
+    return bool(n) and any(hay[i:i + n] == needle for i in range(len(hay) - n + 1))
+
+
 def _widened(text: str, words: list[re.Match], start: int, end: int) -> str:
     """The differing words with the date or number words next to them ("12" -> "12 ottobre 2025")."""
     def part_of_value(i: int) -> bool:
@@ -155,9 +186,9 @@ def find_conflict(question: str, anchors: list[Statement], pool: list[Statement]
     relevant first) and the other statements of ``pool``; None when they agree.
     ``rules``: what makes two sentences one statement of one fact."""
     asked = {fold(w) for w in _WORD.findall(question)}
-    kind = asked_type(question)
-    # values of the kind asked for first; then any value ("quanti anni aveva quando si sposò" asks a number)
-    for wanted in dict.fromkeys((kind, None)):
+    # values of the kind asked for first; then a date for a number and the reverse
+    # ("quanti anni aveva quando si sposò" asks a number); never a name where a number is asked
+    for wanted in _FALLBACK[asked_value(question)]:
         conflict = _first_conflict(anchors, pool, wanted, asked, rules)
         if conflict is not None:
             return conflict

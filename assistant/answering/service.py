@@ -19,7 +19,7 @@ from assistant.answering.events import Citations, Delta, Event, Final, final_ans
 from assistant.answering.cite import SCHEMAS, parse_reply, resolve, sentence_citation, to_citation
 from assistant.answering.field_stream import AnswerFieldStream
 from assistant.answering.judge import candidates_of, judge_sources
-from assistant.answering.conflicts import Statement, find_conflict
+from assistant.answering.conflicts import Statement, find_conflict, mentions
 from assistant.retrieval.dates import with_relative_dates
 from assistant.llms.base import ChatBackend, LLMError
 from assistant.domain import Answer, AnswerSentence, ConflictSide, Filters, SentenceHit
@@ -164,7 +164,7 @@ class AnswerService:
         words = wording(self.settings.prompts_dir, language)
         base = dict(question=question, language=language, filters=found.filters, date_phrase=found.date_phrase,
                     backend="", translated_question=found.translation,
-                    retrieved=[{"sentence_id": h.sentence.id, "score": h.score, "dense": h.dense} for h in hits])
+                    retrieved=[_retrieved(h) for h in hits])
 
         reason = self.decline_before_model(hits, language)
         if reason:
@@ -339,15 +339,25 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
     sides = [ConflictSide(value=side.value, citations=[number[s.key] for s in side.statements],
                           agency=_sender(side.statements[0].dispatch), published_at=side.newest)
              for side in conflict.sides]
-    note = _conflict_note(conflict.kind, sides, words)
+    note, leads = _conflict_note(conflict.kind, sides, answer.answer, words)
     numbers = list(dict.fromkeys(n for side in sides for n in side.citations))
     retrieved = answer.retrieved + [{"sentence_id": s.key, "score": 0.0, "dense": None, "earlier_version": True}
                                     for side in conflict.sides for s in side.statements
                                     if s.earlier and s.key not in by_id]
+    told = AnswerSentence(text=note, citations=numbers)
     return answer.model_copy(update={
-        "answer": f"{answer.answer} {note}", "citations": citations, "conflicts": sides,
-        "conflict_kind": conflict.kind, "retrieved": retrieved,
-        "sentences": answer.sentences + [AnswerSentence(text=note, citations=numbers)]})
+        "answer": f"{note} {answer.answer}" if leads else f"{answer.answer} {note}",
+        "citations": citations, "conflicts": sides, "conflict_kind": conflict.kind, "conflict_note": note,
+        "retrieved": retrieved,
+        "sentences": [told, *answer.sentences] if leads else [*answer.sentences, told]})
+
+
+def _retrieved(hit: SentenceHit) -> dict:
+    """A source as the answer records it: its id, scores and the earlier versions collapsed into it."""
+    out = {"sentence_id": hit.sentence.id, "score": hit.score, "dense": hit.dense}
+    if hit.earlier:
+        out["earlier"] = [e.sentence.id for e in hit.earlier]
+    return out
 
 
 def _sender(dispatch) -> str | None:
@@ -358,16 +368,27 @@ def _who(side: ConflictSide) -> str:
     return ", ".join(x for x in (side.agency, side.published_at and side.published_at.isoformat()) if x) or "?"
 
 
-def _conflict_note(kind: str, sides: list[ConflictSide], words: dict) -> str:
-    """The closing sentence: the sides with their agency, date and markers (the earlier ones for an update)."""
+def _conflict_note(kind: str, sides: list[ConflictSide], text: str, words: dict) -> tuple[str, bool]:
+    """The sentence telling the conflict, and whether it leads the answer.
+
+    Sources that disagree: every side with its agency, date and markers, after the
+    answer. An update: the earlier values after the answer; when the answer's own text
+    does not state the latest value, the note states it first, and when the text
+    states only an earlier value, the note comes before it (what is read first is
+    the latest)."""
     def marks(side: ConflictSide) -> str:
         return " " + "".join(f"[{n}]" for n in side.citations)
     if kind == "updated":
-        return " ".join(words["conflict_updated"].format(who=_who(side), value=f"{side.value}{marks(side)}")
-                        for side in sides[1:])
+        earlier = " ".join(words["conflict_updated"].format(who=_who(side), value=f"{side.value}{marks(side)}")
+                           for side in sides[1:])
+        if mentions(text, sides[0].value):
+            return earlier, False
+        latest = words["conflict_latest"].format(who=_who(sides[0]), value=f"{sides[0].value}{marks(sides[0])}")
+        superseded = any(mentions(text, side.value) for side in sides[1:])
+        return f"{latest} {earlier}", superseded
     listed = "; ".join(words["conflict_side"].format(value=side.value, who=_who(side)) + marks(side)
                        for side in sides)
-    return words["conflict_disagree"].format(sides=listed)
+    return words["conflict_disagree"].format(sides=listed), False
 
 
 def _with_marks(text: str, numbers: list[int]) -> str:

@@ -167,6 +167,25 @@ def conflict_flagged(sides: Sequence[Mapping], answers: Sequence[str], conflicti
             and any(_matches(s["value"], conflicting) for s in cited))
 
 
+def _first_position(text: str, values: Sequence[str]) -> int | None:
+    """Where the first of ``values`` (normalised, on token boundaries) occurs in normalised ``text``."""
+    padded = f" {normalize_answer(text)} "
+    found = [padded.find(f" {v} ") for v in map(normalize_answer, values) if v]
+    found = [i for i in found if i >= 0]
+    return min(found) if found else None
+
+
+def latest_first(text: str, latest: Sequence[str], earlier: Sequence[str]) -> bool:
+    """Whether ``text`` states a value of ``latest`` before any of ``earlier``."""
+    new, old = _first_position(text, latest), _first_position(text, earlier)
+    return new is not None and (old is None or new < old)
+
+
+def states_only(text: str, values: Sequence[str], others: Sequence[str]) -> bool:
+    """Whether ``text`` states one of ``values`` and none of ``others``."""
+    return _first_position(text, values) is not None and _first_position(text, others) is None
+
+
 def percentile(values: Iterable[float], q: float) -> float | None:
     """The q-th percentile (0-100) with linear interpolation between ranks; None when empty."""
     if not 0 <= q <= 100:
@@ -198,7 +217,8 @@ MEAN_METRICS = ("em", "f1", "hit@1", "hit@5", "hit@10", "mrr@10", "doc_hit@1", "
                 "doc_mrr@10", "answer_hit@5", "any_correct_citation", "citation_validity", "n_citations",
                 "n_correct_citations", "n_question_dropped", "context_tokens")
 RATE_METRICS = {"conflict_flag_rate": "conflict_flagged", "false_conflict_rate": "false_conflict",
-                "irrelevant_decline_rate": "declined_irrelevant"}
+                "irrelevant_decline_rate": "declined_irrelevant", "latest_first_rate": "latest_first",
+                "superseded_answer_rate": "superseded_answer"}
 
 
 def _present(records: Iterable[Mapping], key: str) -> list[float]:
@@ -262,6 +282,11 @@ METRIC_DEFINITIONS: dict[str, str] = {
                                     "(higher is better).",
     "conflict_flag_rate": "Share of conflicted questions (another indexed source gives another value) whose answer "
                           "says the sources disagree and cites both the question's value and the other one.",
+    "latest_first_rate": "Share of questions on an updated dispatch (conflict_mode 'updated': a later version "
+                         "of the same sender's dispatch changed the value) whose answer states the newer value "
+                         "before any earlier one (declined: not).",
+    "superseded_answer_rate": "Share of questions on an updated dispatch whose answer text, without the conflict "
+                              "note, states only an earlier value (lower is better).",
     "false_conflict_rate": "Share of questions without a planted conflict whose answer says the sources disagree.",
     "question_check_precision": "Of the supported citations the question check removed (the cited sentence "
                                 "does not answer the question), the share that were indeed wrong, pooled.",

@@ -28,6 +28,7 @@ class Question(BaseModel):
     question_date: str | None = None
     answerable: bool = True
     conflicting_answers: list[str] = []  # values another indexed source gives (a conflict test set)
+    conflict_mode: str | None = None  # "updated": the answers are the newer version's (a conflict test set)
 
 
 def _strings(value, field: str) -> list[str]:
@@ -99,6 +100,7 @@ def parse_question(record: dict, default_id: str) -> Question:
         question_date=record.get("question_date"),
         answerable=bool(answers) and record.get("answerable") is not False,
         conflicting_answers=_strings(record.get("conflicting_answers"), "conflicting_answers"),
+        conflict_mode=record.get("conflict_mode") or None,
     )
 
 

@@ -9,7 +9,7 @@ scripts/calibrate_conflicts.py)."""
 
 from __future__ import annotations
 
-from assistant.domain import SentenceHit
+from assistant.domain import EarlierVersion, SentenceHit
 from assistant.answering.prompting import NumberedSource, number_sources
 from assistant.answering.verify import VerifiedSentence
 
@@ -33,12 +33,36 @@ def given_sources(record: dict) -> list[dict]:
 
 
 def numbered_sources(record: dict, catalog) -> list[NumberedSource]:
-    """The sources given to the model, read back from the index, numbered as they were."""
+    """The sources given to the model, read back from the index, numbered as they
+    were, with the earlier versions collapsed into them (records written before
+    these were kept per source attach the earlier versions a conflict cited to the first)."""
     given = given_sources(record)
-    found = catalog.sentences([x["sentence_id"] for x in given])
+    added = [x["sentence_id"] for x in record["retrieved"] if x.get("earlier_version")]
+    earlier_ids = {x["sentence_id"]: list(x.get("earlier", [])) for x in given}
+    if added and given and not any(earlier_ids.values()):
+        earlier_ids[given[0]["sentence_id"]] = added
+    wanted = [x["sentence_id"] for x in given] + [i for ids in earlier_ids.values() for i in ids]
+    found = catalog.sentences(wanted)
     dispatches = catalog.dispatches({s.doc_id for s in found.values()})
+
+    def earlier(sentence_id: str) -> list[EarlierVersion]:
+        return [EarlierVersion(sentence=found[i], dispatch=dispatches[found[i].doc_id])
+                for i in earlier_ids[sentence_id] if i in found]
+
     hits = [SentenceHit(sentence=found[x["sentence_id"]], dispatch=dispatches[found[x["sentence_id"]].doc_id],
-                        score=x["score"], dense=x.get("dense")) for x in given if x["sentence_id"] in found]
+                        score=x["score"], dense=x.get("dense"), earlier=earlier(x["sentence_id"]))
+            for x in given if x["sentence_id"] in found]
     if len(hits) != len(given):
         raise ValueError(f"question {record['id']}: sources are no longer in this index")
     return number_sources(hits)
+
+
+def own_text(record: dict, notes: list[str]) -> str:
+    """The answer's text without its conflict note: the recorded note, else (records
+    written before notes were kept) the text up to where a note template begins;
+    ``notes``: the templates' opening words ("Un dispaccio precedente", ...)."""
+    text = record.get("answer") or ""
+    if record.get("conflict_note"):
+        return " ".join(text.replace(record["conflict_note"], " ").split())
+    starts = [i for i in (text.find(n) for n in notes if n) if i > 0]
+    return text[:min(starts)].strip() if starts else text

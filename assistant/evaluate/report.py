@@ -16,7 +16,8 @@ from assistant.evaluate.metrics import METRIC_DEFINITIONS, aggregate
 HEADLINE = ("n_questions", "hit@1", "hit@5", "hit@10", "mrr@10", "doc_hit@1", "doc_hit@5", "doc_hit@10",
             "doc_mrr@10", "answer_hit@5", "em", "f1", "citation_validity", "citation_precision", "citation_recall",
             "any_correct_citation", "abstention_rate_answerable", "abstention_rate_unanswerable",
-            "conflict_flag_rate", "false_conflict_rate", "context_tokens_p50", "errors")
+            "conflict_flag_rate", "false_conflict_rate", "latest_first_rate", "superseded_answer_rate",
+            "context_tokens_p50", "errors")
 GROUP_METRICS = ("n_questions", "doc_hit@5", "mrr@10", "f1", "citation_precision", "any_correct_citation",
                  "abstention_rate")
 
@@ -104,10 +105,14 @@ def _plots(records: Sequence[dict], summary: dict, folder: Path) -> list[tuple[s
         save(fig, "latency.png", "Latency per question")
     rates = {label: summary["metrics"].get(key) for label, key in (
         ("conflicted: flagged,\nboth sides cited", "conflict_flag_rate"),
-        ("unconflicted:\nflagged (false)", "false_conflict_rate"))}
+        ("unconflicted:\nflagged (false)", "false_conflict_rate"),
+        ("updated: newer\nvalue read first", "latest_first_rate"),
+        ("updated: answer gives\nonly the superseded", "superseded_answer_rate"))}
+    if summary["metrics"].get("latest_first_rate") is None:  # not an updated-dispatch set
+        rates = dict(list(rates.items())[:2])
     if summary["metrics"].get("conflict_flag_rate") is not None:
-        fig, ax = plt.subplots(figsize=(6, 3.2))
-        ax.bar(list(rates), [v or 0 for v in rates.values()], color=["tab:green", "tab:red"])
+        fig, ax = plt.subplots(figsize=(3 * len(rates), 3.2))
+        ax.bar(list(rates), [v or 0 for v in rates.values()], color=["tab:green", "tab:red", "tab:blue", "tab:orange"][:len(rates)])
         for x, v in enumerate(rates.values()):
             ax.text(x, (v or 0) + 0.02, "n/a" if v is None else f"{v:.2f}", ha="center")
         ax.set_ylim(0, 1.1)

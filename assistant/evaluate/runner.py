@@ -19,7 +19,8 @@ from tqdm import tqdm
 
 from assistant.answering.cite import strip_markers
 from assistant.evaluate.metrics import (answer_hit_at_k, citation_scores, conflict_flagged, dedupe_keep_order,
-                                       exact_match, hit_at_k, mrr_at_k, question_check_scores, token_f1)
+                                       exact_match, hit_at_k, latest_first, mrr_at_k, question_check_scores,
+                                       states_only, token_f1)
 from assistant.evaluate.questions import Question, load_questions, sample_questions
 from assistant.ingest.readers import fingerprint
 from assistant.llms.base import LLMError
@@ -180,6 +181,10 @@ def answer_metrics(answer, question: Question, gold_sentences: set[str]) -> dict
     sides = [side.model_dump(mode="json") for side in answer.conflicts]
     if question.conflicting_answers:
         out["conflict_flagged"] = float(conflict_flagged(sides, question.answers, question.conflicting_answers))
+        if question.conflict_mode == "updated":
+            own = text.replace(strip_markers(answer.conflict_note)[0], " ") if answer.conflict_note else text
+            out["latest_first"] = float(latest_first(text, question.answers, question.conflicting_answers))
+            out["superseded_answer"] = float(states_only(own, question.conflicting_answers, question.answers))
     else:
         out["false_conflict"] = float(bool(sides))
     return out
@@ -278,7 +283,7 @@ class EvalRunner:
             "judged": answer.judged,
             "retrieved_texts": _texts(helper, [r["sentence_id"] for r in answer.retrieved]),
             "conflicts": [side.model_dump(mode="json") for side in answer.conflicts],
-            "conflict_kind": answer.conflict_kind,
+            "conflict_kind": answer.conflict_kind, "conflict_note": answer.conflict_note,
         })
         record.update(answer_metrics(answer, question, gold_sentences))
         if question.answerable and question.answers:

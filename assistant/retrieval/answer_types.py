@@ -33,6 +33,11 @@ def asked_type(question: str) -> str | None:
     return None
 
 
+def asked_positions(question: str) -> dict[str, int]:
+    """Where the first question word of each kind ("date", "number") occurs in ``question``."""
+    return {kind: m.start() for kind, pattern in _ASKS if (m := pattern.search(question))}
+
+
 def holds_type(text: str, kind: str) -> bool:
     """Whether ``text`` holds words of the kind asked for."""
     return bool(_HAS[kind].search(text))

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from assistant.answering.cite import to_citation
-from assistant.answering.conflicts import Statement, differing_values, find_conflict, is_value
+from assistant.answering.conflicts import Statement, asked_value, differing_values, find_conflict, is_value, mentions
 from assistant.answering.prompting import number_sources, wording
 from assistant.answering.service import with_conflict
 from assistant.domain import Answer, Dispatch, EarlierVersion, Sentence, SentenceHit
@@ -112,9 +112,46 @@ def test_an_earlier_version_from_the_same_sender_is_an_update():
     assert conflict.kind == "updated" and [s.value for s in conflict.sides] == ["135", "120"]
 
 
-def _answer(question: str, cited: SentenceHit, sources) -> Answer:
+@pytest.mark.parametrize("question,kind", [
+    ("Chi ha guidato i Broncos con 105 ricezioni?", "name"), ("Da chi Noble ha acquisito i diritti?", "name"),
+    ("In quale città si trova il SAP Center?", "name"), ("Where did Tesla work with Edison?", "name"),
+    ("Quando è morto il padre di Tesla?", "date"), ("How many buses stopped?", "number"),
+    ("Quanti anni aveva quando si sposò?", "number"), ("Che cosa era la televisione?", None),
+    ("Chi ha assunto Tesla quando si è trasferito a New York?", "name"),
+])
+def test_the_kind_of_value_a_question_asks_for(question, kind):
+    assert asked_value(question) == kind
+
+
+def test_names_are_capitalised_words_that_are_not_numbers_or_months():
+    assert is_value("Peyton Manning", "name") and is_value("2005, BBC Books", "name")
+    assert not is_value("Dodici", "name") and not is_value("41", "name") and not is_value("Marzo", "name")
+
+
+def test_a_conflict_is_about_the_kind_of_value_asked_for():
+    a, b = "Thomas ha guidato la squadra con 41 ricezioni.", "Thomas ha guidato la squadra con 12 ricezioni."
+    first = _statement("a", a, "ANSA", date(2023, 2, 7))
+    second = _statement("b", b, "ANSA", date(2023, 2, 8), earlier=True)
+    assert find_conflict("Quante ricezioni ha fatto Thomas?", [first], [first, second], RULES) is not None
+    # asked who: two figures in a sentence about someone else's record are not a disagreement about who
+    assert find_conflict("Chi ha guidato la squadra?", [first], [first, second], RULES) is None
+    c, d = "Il torneo fu vinto da Torino nel 1985.", "Il torneo fu vinto da Milano nel 1985."
+    third, fourth = _statement("c", c, "ANSA", date(2023, 2, 7)), _statement("d", d, "AGI", date(2023, 2, 8))
+    assert find_conflict("Chi vinse il torneo?", [third], [third, fourth], RULES) is not None
+    assert find_conflict("Quando fu vinto il torneo?", [third], [third, fourth], RULES) is None  # names, not a date
+    age = _statement("e", "Aveva 30 anni quando si sposò.", "ANSA", date(2023, 2, 7))
+    other_age = _statement("f", "Aveva 32 anni quando si sposò.", "AGI", date(2023, 2, 8))
+    assert find_conflict("Quanti anni aveva quando si sposò?", [age], [age, other_age], RULES) is not None
+
+
+def test_a_value_is_mentioned_only_as_whole_words():
+    assert mentions("Il vertice è fissato per il 12 ottobre scorso.", "12 ottobre")
+    assert not mentions("Nel 2012 morì.", "12") and mentions("Nel 2012 morì.", "2012")
+
+
+def _answer(question: str, cited: SentenceHit, sources, text: str = "Centoventi morti [1].") -> Answer:
     source = next(s for s in sources if s.hit is cited)
-    return Answer(question=question, answer="Centoventi morti [1].", language="it", abstained=False,
+    return Answer(question=question, answer=text, language="it", abstained=False,
                   citations=[to_citation(1, source)],
                   retrieved=[{"sentence_id": s.hit.sentence.id} for s in sources])
 
@@ -141,6 +178,31 @@ def test_an_english_answer_tells_an_update_in_english():
     assert answer.conflict_kind == "updated"
     assert answer.answer.endswith("An earlier dispatch (ANSA, 2023-02-07) said 120 [2].")
     assert answer.citations[1].sentence_id == old.key and answer.citations[1].doc_id == old.dispatch.id
+
+
+def _updated(text: str) -> Answer:
+    new = _statement("n", TOLL.format(n="135"), "ANSA", date(2023, 2, 8))
+    old = _statement("o", TOLL.format(n="120"), "ANSA", date(2023, 2, 7), earlier=True)
+    hit = _hit(new, earlier=[old])
+    sources = number_sources([hit])
+    return with_conflict(_answer("Quanti morti?", hit, sources, text), sources, wording(PROMPTS, "it"), RULES)
+
+
+def test_an_update_states_the_latest_value_when_the_answer_does_not():
+    answer = _updated("Secondo la protezione civile il bilancio è salito [1].")
+    assert answer.answer == ("Secondo la protezione civile il bilancio è salito [1]. Il dispaccio più recente "
+                             "(ANSA, 2023-02-08) riporta 135 [1]. Un dispaccio precedente (ANSA, 2023-02-07) "
+                             "riportava 120 [2].")
+    assert answer.conflict_note == answer.sentences[-1].text and answer.sentences[-1].citations == [1, 2]
+    told = _updated("Il bilancio è di 135 morti [1].")  # the answer gives it already: only the earlier is told
+    assert told.answer == "Il bilancio è di 135 morti [1]. Un dispaccio precedente (ANSA, 2023-02-07) riportava 120 [2]."
+
+
+def test_an_answer_giving_only_the_superseded_value_is_preceded_by_the_latest():
+    answer = _updated("Il bilancio è di 120 morti [1].")
+    assert answer.answer.startswith("Il dispaccio più recente (ANSA, 2023-02-08) riporta 135 [1]. Un dispaccio "
+                                    "precedente (ANSA, 2023-02-07) riportava 120 [2]. Il bilancio è di 120")
+    assert answer.sentences[0].text == answer.conflict_note
 
 
 # --- dispatches written to look like a conflict or to give orders ---------------------------
@@ -228,4 +290,4 @@ def test_an_update_is_answered_with_the_latest_value_citing_the_earlier(conflict
     by_n = {c.n: c for c in answer.citations}
     assert by_n[answer.conflicts[0].citations[0]].doc_id == "flood-2"
     assert by_n[answer.conflicts[1].citations[0]].doc_id == "flood-1"
-    assert "3000" in answer.answer.split("Un dispaccio precedente")[0]  # the answer proper gives the latest
+    assert answer.answer.index("3000") < answer.answer.index("2000")  # what is read first is the latest

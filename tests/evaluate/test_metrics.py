@@ -206,6 +206,17 @@ def test_conflict_rates_are_aggregated_over_their_own_questions():
     assert aggregate([{"f1": 1.0}])["conflict_flag_rate"] is None
 
 
+def test_an_updated_answer_is_scored_by_the_value_read_first():
+    from assistant.evaluate.metrics import latest_first, states_only
+
+    assert latest_first("Il bilancio è di 135 morti. Un dispaccio precedente riportava 120.", ["135"], ["120"])
+    assert not latest_first("Il bilancio è di 120 morti. Il dispaccio più recente riporta 135.", ["135"], ["120"])
+    assert not latest_first("Il bilancio è salito.", ["135"], ["120"])
+    assert latest_first("Nel 2012, non nel 12.", ["2012"], ["1879"])
+    assert states_only("Il bilancio è di 120 morti.", ["120"], ["135"])
+    assert not states_only("Da 120 a 135 morti.", ["120"], ["135"]) and not states_only("Salito.", ["120"], ["135"])
+
+
 def test_question_check_scores_count_removed_citations_and_the_wrong_ones():
     from assistant.evaluate.metrics import question_check_scores
 

@@ -154,6 +154,23 @@ def test_gold_sentences_from_spans_then_from_text():
     assert gold_sentence_ids(lookup, nothing) == set()
 
 
+def test_an_updated_question_is_scored_on_what_is_read_first_and_on_the_answer_proper():
+    from assistant.evaluate.runner import answer_metrics
+
+    question = Question(id="u", question="Quanti morti?", language="it", answers=["135"],
+                        conflicting_answers=["120"], conflict_mode="updated")
+    note = "Il dispaccio più recente (ANSA, 2023-02-08) riporta 135 [1]."
+    led = Answer(question="Quanti morti?", answer=f"{note} Il bilancio è di 120 morti [2].", language="it",
+                 abstained=False, conflict_note=note)
+    scores = answer_metrics(led, question, set())
+    assert scores["latest_first"] == 1.0 and scores["superseded_answer"] == 1.0
+    after = Answer(question="Quanti morti?", answer="Il bilancio è di 120 morti [2]. Poi 135 [1].", language="it",
+                   abstained=False)
+    assert answer_metrics(after, question, set())["latest_first"] == 0.0
+    disagree = question.model_copy(update={"conflict_mode": None})
+    assert "latest_first" not in answer_metrics(led, disagree, set())
+
+
 class CountingRetriever:
     """Ranked sentences of one made-up dispatch, recording each search and the translation it was given."""
 

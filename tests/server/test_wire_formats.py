@@ -31,6 +31,7 @@ def _answer(conflict: bool = False) -> Answer:
         answer.conflicts = [ConflictSide(value="12 ottobre", citations=[1], agency="ANSA",
                                          published_at=date(2025, 3, 10))]
         answer.conflict_kind = "disagree"
+        answer.conflict_note = "Le fonti non concordano."
         answer.sentences.append(AnswerSentence(text="Le fonti non concordano.", citations=[1]))
     return answer
 

@@ -1,0 +1,48 @@
+"""Replaying a recorded answer's sources (assistant/evaluate/replay.py): numbered as
+they were given, with the earlier versions collapsed into them."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.domain import Dispatch, Sentence
+from assistant.evaluate.replay import numbered_sources
+
+
+class Catalog:
+    """Sentences and dispatches by id, as the index's catalog returns them."""
+
+    def __init__(self, texts: dict[str, str]):
+        self.by_id = {i: Sentence(id=i, doc_id=i.split(":")[0], index=0, text=t, char_start=0, char_end=len(t))
+                      for i, t in texts.items()}
+
+    def sentences(self, ids):
+        return {i: self.by_id[i] for i in ids if i in self.by_id}
+
+    def dispatches(self, doc_ids):
+        return {d: Dispatch(id=d, body="-", language="it") for d in doc_ids}
+
+
+CATALOG = Catalog({"new:0": "135 morti.", "old:0": "120 morti.", "other:0": "Altro."})
+
+
+def test_sources_come_back_in_order_with_their_earlier_versions():
+    record = {"id": "q", "retrieved": [{"sentence_id": "other:0", "score": 0.9},
+                                       {"sentence_id": "new:0", "score": 0.8, "dense": 0.7, "earlier": ["old:0"]}]}
+    sources = numbered_sources(record, CATALOG)
+    assert [(s.n, s.hit.sentence.id) for s in sources] == [(1, "other:0"), (2, "new:0")]
+    assert sources[0].hit.earlier == [] and [e.sentence.id for e in sources[1].hit.earlier] == ["old:0"]
+    assert sources[1].hit.dense == 0.7
+
+
+def test_a_record_without_earlier_versions_per_source_keeps_those_a_conflict_cited():
+    record = {"id": "q", "retrieved": [{"sentence_id": "new:0", "score": 0.8},
+                                       {"sentence_id": "old:0", "score": 0.0, "earlier_version": True}]}
+    sources = numbered_sources(record, CATALOG)
+    assert [s.hit.sentence.id for s in sources] == ["new:0"]
+    assert [e.sentence.id for e in sources[0].hit.earlier] == ["old:0"]
+
+
+def test_a_source_missing_from_the_index_is_an_error():
+    with pytest.raises(ValueError, match="no longer in this index"):
+        numbered_sources({"id": "q", "retrieved": [{"sentence_id": "gone:0", "score": 1.0}]}, CATALOG)
