@@ -215,6 +215,14 @@ class RetrievalSettings(BaseModel):
         "version_pool_extra: a margin, so that the collapse still leaves as many hits as wanted (set with "
         "the collapse, not tuned).")
     version_pool_extra: int = Field(10, description="See version_pool_factor.")
+    version_lookup_neighbours: int = Field(
+        3, ge=0, description="Per hit shown, the nearest stored sentences (by the hit's own vector) whose dispatches "
+        "are also compared as versions of the hit's: a newer version of a shown dispatch replaces it, and an older "
+        "one is kept as its earlier version, even when the question did not retrieve them (0: only the retrieved "
+        "candidates are compared).")
+    version_lookup_min_cosine: float = Field(
+        0.9, description="Cosine from which such a stored sentence counts as a near copy of the hit (its dispatch "
+        "is then compared by duplicate_resemblance, which decides; set with the look-up, not tuned).")
 
 
 class VerificationSettings(BaseModel):

@@ -141,6 +141,19 @@ class ChromaSentences:
         matrix = np.asarray(got["embeddings"], dtype=np.float32)
         return dict(zip(got["ids"], (matrix @ vector).tolist()))
 
+    def near_copies(self, ids: list[str], n: int, min_cosine: float) -> dict[str, list[tuple[str, float]]]:
+        """Per stored sentence of ``ids``, the other stored sentences nearest its own vector
+        (at most ``n``, from ``min_cosine``), best first; one batched query."""
+        if not ids or n <= 0:
+            return {}
+        got = self._collection.get(ids=ids, include=["embeddings"])
+        if not got["ids"]:
+            return {}
+        result = self._collection.query(query_embeddings=np.asarray(got["embeddings"], dtype=np.float32),
+                                        n_results=n + 1, include=["distances"])
+        return {own: [(i, 1.0 - d) for i, d in zip(found, distances) if i != own and 1.0 - d >= min_cosine][:n]
+                for own, found, distances in zip(got["ids"], result["ids"], result["distances"])}
+
     def count(self) -> int:
         return self._collection.count()
 

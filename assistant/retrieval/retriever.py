@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.domain import Dispatch, EarlierVersion, Filters, Sentence, SentenceHit
+from assistant.domain import Dispatch, EarlierVersion, Filters, Sentence, SentenceHit, doc_of
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query, unit
 from assistant.index.lexical import query_terms, stem_languages
@@ -68,7 +68,7 @@ class HybridRetriever:
             n = self.candidate_count(top_k)
             if n not in scored:
                 scored[n] = self._scored(question, language, n, filters, translation)
-            out.append(self._ranked(question, scored[n], top_k, neighbours))
+            out.append(self._ranked(question, scored[n], top_k, neighbours, filters))
         return out
 
     def candidate_count(self, top_k: int) -> int:
@@ -115,7 +115,8 @@ class HybridRetriever:
         fused, texts = self._with_answer_types(question, fused)
         return _Scored(query_vec, fused, known, dict(lexical), texts)
 
-    def _ranked(self, question: str, scored: _Scored, top_k: int, neighbours: int | None) -> list[SentenceHit]:
+    def _ranked(self, question: str, scored: _Scored, top_k: int, neighbours: int | None,
+                filters: Filters | None = None) -> list[SentenceHit]:
         """The ``top_k`` best hits of ``scored``, each re-issued dispatch once, as its newest version."""
         fused, known, texts = dict(scored.fused), dict(scored.known), scored.texts  # left as they were
         pool = max(top_k, self.settings.rerank_candidates) if self.reranker else top_k
@@ -123,6 +124,7 @@ class HybridRetriever:
         ranked = sorted(fused, key=lambda i: (fused[i], known.get(i, 0.0)), reverse=True)[:read]
         sentences = {i: texts[i] for i in ranked if i in texts} if texts else self.catalog.sentences(ranked)
         dispatches = self.catalog.dispatches(s.doc_id for s in sentences.values())
+        dispatches.update(self._unretrieved_versions(ranked[:pool], sentences, dispatches, filters))
         ranked, newest = self._newest_versions(ranked, fused, sentences, dispatches)
         ranked = ranked[:pool]
         earlier = self._earlier_versions(ranked, newest, sentences, dispatches) if newest else {}
@@ -145,6 +147,20 @@ class HybridRetriever:
         boost = self.settings.answer_type_boost
         return {i: v + (boost if i in texts and holds_type(texts[i].text, kind) else 0.0)
                 for i, v in fused.items()}, texts
+
+    def _unretrieved_versions(self, head: list[str], sentences: dict[str, Sentence],
+                              dispatches: dict[str, Dispatch], filters: Filters | None) -> dict[str, Dispatch]:
+        """Dispatches the question did not retrieve that hold a near copy of a hit of
+        ``head`` (``version_lookup_neighbours`` nearest stored sentences by the hit's
+        vector, from ``version_lookup_min_cosine``) and pass ``filters``: candidates to be versions
+        of the hit's dispatch, so that a newer version is never hidden by a question that only
+        found the older."""
+        near = self.vectors.near_copies([i for i in head if i in sentences], self.settings.version_lookup_neighbours,
+                                        self.settings.version_lookup_min_cosine)
+        others = {doc_of(i) for copies in near.values() for i, _ in copies} - dispatches.keys()
+        if others and filters is not None and not filters.is_empty():
+            others = self.catalog.passing(others, filters)
+        return self.catalog.dispatches(others) if others else {}
 
     def _newest_versions(self, ranked: list[str], fused: dict[str, float], sentences: dict[str, Sentence],
                          dispatches: dict[str, Dispatch]) -> tuple[list[str], dict[str, str]]:

@@ -143,3 +143,30 @@ def test_without_collapse_every_version_would_show(helper):
     plain = HybridRetriever(helper.catalog, helper.vectors, helper.embedder, settings)
     hits = plain.retrieve("Quante persone sono state evacuate per l'alluvione di Valencia?", "it", top_k=8)
     assert {"flood-a", "flood-b", "flood-c"} <= {h.sentence.doc_id for h in hits}
+
+
+@pytest.mark.slow
+def test_a_newer_version_the_question_did_not_retrieve_still_replaces_the_older(helper):
+    from assistant.retrieval.retriever import HybridRetriever
+
+    # a pool of one: the question's words find only the first version's sentence
+    narrow = dict(top_k=1, candidates=1, version_pool_factor=1, version_pool_extra=0, context_neighbours=0)
+    question = "l'evacuazione di duemila persone"
+    settings = helper.settings.retrieval.model_copy(update=dict(narrow, version_lookup_neighbours=0))
+    alone = HybridRetriever(helper.catalog, helper.vectors, helper.embedder, settings).retrieve(question, "it")
+    assert [h.dispatch.id for h in alone] == ["flood-a"]  # without the look-up the superseded figure shows
+    settings = helper.settings.retrieval.model_copy(update=narrow)
+    [hit] = HybridRetriever(helper.catalog, helper.vectors, helper.embedder, settings).retrieve(question, "it")
+    assert hit.dispatch.id == "flood-c" and "tremila" in hit.sentence.text
+    assert [(e.dispatch.id, "duemila" in e.sentence.text) for e in hit.earlier] == [("flood-a", True)]
+
+
+@pytest.mark.slow
+def test_the_look_up_of_versions_keeps_to_the_filters(helper):
+    from assistant.retrieval.retriever import HybridRetriever
+
+    narrow = dict(top_k=1, candidates=1, version_pool_factor=1, version_pool_extra=0, context_neighbours=0)
+    settings = helper.settings.retrieval.model_copy(update=narrow)
+    [hit] = HybridRetriever(helper.catalog, helper.vectors, helper.embedder, settings).retrieve(
+        "l'evacuazione di duemila persone", "it", filters=Filters(until=date(2025, 3, 5)))
+    assert hit.dispatch.id == "flood-a" and hit.earlier == []
