@@ -150,12 +150,13 @@ class HybridRetriever:
 
     def _unretrieved_versions(self, head: list[str], sentences: dict[str, Sentence],
                               dispatches: dict[str, Dispatch], filters: Filters | None) -> dict[str, Dispatch]:
-        """Dispatches the question did not retrieve that hold a near copy of a hit of
-        ``head`` (``version_lookup_neighbours`` nearest stored sentences by the hit's
+        """Dispatches the question did not retrieve that hold a near copy of the best hit of
+        a dispatch of ``head`` (``version_lookup_neighbours`` nearest stored sentences by the hit's
         vector, from ``version_lookup_min_cosine``) and pass ``filters``: candidates to be versions
         of the hit's dispatch, so that a newer version is never hidden by a question that only
         found the older."""
-        near = self.vectors.near_copies([i for i in head if i in sentences], self.settings.version_lookup_neighbours,
+        best_of_each = {sentences[i].doc_id: i for i in reversed(head) if i in sentences}  # a dispatch's best hit
+        near = self.vectors.near_copies(list(best_of_each.values()), self.settings.version_lookup_neighbours,
                                         self.settings.version_lookup_min_cosine)
         others = {doc_of(i) for copies in near.values() for i, _ in copies} - dispatches.keys()
         if others and filters is not None and not filters.is_empty():
