@@ -46,3 +46,14 @@ def test_a_record_without_earlier_versions_per_source_keeps_those_a_conflict_cit
 def test_a_source_missing_from_the_index_is_an_error():
     with pytest.raises(ValueError, match="no longer in this index"):
         numbered_sources({"id": "q", "retrieved": [{"sentence_id": "gone:0", "score": 1.0}]}, CATALOG)
+
+
+def test_the_answer_proper_is_the_text_without_its_conflict_note():
+    from assistant.evaluate.replay import own_text
+
+    note = "Il dispaccio più recente (ANSA, 2023-02-08) riporta 135 [1]."
+    assert own_text({"answer": f"{note} Il bilancio è di 120 morti [2].", "conflict_note": note},
+                    []) == "Il bilancio è di 120 morti [2]."
+    older = {"answer": "Il bilancio è di 135 morti [1]. Un dispaccio precedente (ANSA) riportava 120 [2]."}
+    assert own_text(older, ["Un dispaccio precedente ("]) == "Il bilancio è di 135 morti [1]."
+    assert own_text({"answer": "Nessun disaccordo [1]."}, ["Un dispaccio precedente ("]) == "Nessun disaccordo [1]."
