@@ -339,7 +339,10 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
     sides = [ConflictSide(value=side.value, citations=[number[s.key] for s in side.statements],
                           agency=_sender(side.statements[0].dispatch), published_at=side.newest)
              for side in conflict.sides]
-    note, leads = _conflict_note(conflict.kind, sides, answer.answer, words)
+    # about what the answer rests on: a cited dispatch, or the best-ranked source (the likeliest answer)
+    about = set(cited) | ({sources[0].hit.sentence.id} if sources else set())
+    involved = any(st.key in about or st.dispatch.id in cited_docs for side in conflict.sides for st in side.statements)
+    note, leads = _conflict_note(conflict.kind, sides, answer.answer, words, involved)
     numbers = list(dict.fromkeys(n for side in sides for n in side.citations))
     retrieved = answer.retrieved + [{"sentence_id": s.key, "score": 0.0, "dense": None, "earlier_version": True}
                                     for side in conflict.sides for s in side.statements
@@ -368,20 +371,23 @@ def _who(side: ConflictSide) -> str:
     return ", ".join(x for x in (side.agency, side.published_at and side.published_at.isoformat()) if x) or "?"
 
 
-def _conflict_note(kind: str, sides: list[ConflictSide], text: str, words: dict) -> tuple[str, bool]:
+def _conflict_note(kind: str, sides: list[ConflictSide], text: str, words: dict,
+                   involved: bool = True) -> tuple[str, bool]:
     """The sentence telling the conflict, and whether it leads the answer.
 
     Sources that disagree: every side with its agency, date and markers, after the
     answer. An update: the earlier values after the answer; when the answer's own text
     does not state the latest value, the note states it first, and when the text
     states only an earlier value, the note comes before it (what is read first is
-    the latest)."""
+    the latest); both only when the update ``involved`` what the answer cites or the
+    best-ranked source (an update of another source about another fact is told, never
+    given as the answer)."""
     def marks(side: ConflictSide) -> str:
         return " " + "".join(f"[{n}]" for n in side.citations)
     if kind == "updated":
         earlier = " ".join(words["conflict_updated"].format(who=_who(side), value=f"{side.value}{marks(side)}")
                            for side in sides[1:])
-        if mentions(text, sides[0].value):
+        if mentions(text, sides[0].value) or not involved:
             return earlier, False
         latest = words["conflict_latest"].format(who=_who(sides[0]), value=f"{sides[0].value}{marks(sides[0])}")
         superseded = any(mentions(text, side.value) for side in sides[1:])

@@ -291,3 +291,14 @@ def test_an_update_is_answered_with_the_latest_value_citing_the_earlier(conflict
     assert by_n[answer.conflicts[0].citations[0]].doc_id == "flood-2"
     assert by_n[answer.conflicts[1].citations[0]].doc_id == "flood-1"
     assert answer.answer.index("3000") < answer.answer.index("2000")  # what is read first is the latest
+
+
+def test_an_update_of_another_source_is_told_but_never_given_as_the_answer():
+    new = _statement("n", TOLL.format(n="135"), "ANSA", date(2023, 2, 8))
+    old = _statement("o", TOLL.format(n="120"), "ANSA", date(2023, 2, 7), earlier=True)
+    other = _hit(_statement("x", "I soccorritori sono arrivati da tutta Europa.", "AGI", date(2023, 2, 8)))
+    sources = number_sources([other, _hit(new, earlier=[old])])
+    answer = with_conflict(_answer("Quanti morti?", other, sources, "Da tutta Europa [1]."), sources,
+                           wording(PROMPTS, "it"), RULES)
+    assert answer.conflict_kind == "updated"
+    assert answer.answer.startswith("Da tutta Europa [1].") and "più recente" not in answer.answer
