@@ -217,9 +217,9 @@ class RetrievalSettings(BaseModel):
     version_pool_extra: int = Field(10, description="See version_pool_factor.")
     version_lookup_neighbours: int = Field(
         3, ge=0, description="Per dispatch shown, the nearest stored sentences (by its best hit's own vector) "
-        "whose dispatches are also compared as versions of it: a newer version of a shown dispatch replaces it, and an older "
-        "one is kept as its earlier version, even when the question did not retrieve them (0: only the retrieved "
-        "candidates are compared).")
+        "whose dispatches are also compared as versions of it: a newer version of a shown dispatch replaces it, "
+        "and an older one is kept as its earlier version, even when the question did not retrieve them (0: only "
+        "the retrieved candidates are compared).")
     version_lookup_min_cosine: float = Field(
         0.9, description="Cosine from which such a stored sentence counts as a near copy of the hit (its dispatch "
         "is then compared by duplicate_resemblance, which decides; set with the look-up, not tuned).")

@@ -57,7 +57,7 @@ def main() -> None:
         by_n = {s.n: s for s in sources}
         answer = Answer(question=r["question"], answer=own_text(r, openings), language=r.get("language") or "it",
                         abstained=False, citations=[to_citation(i + 1, by_n[n]) for i, n in enumerate(numbers)])
-        prepared.append((r, sources, answer))
+        prepared.append((r, sources, answer, parse_question(questions[r["id"]], r["id"])))
     updated = [r for r in conflicted if questions.get(r["id"], {}).get("conflict_mode") == "updated"]
     print(f"{len(conflicted)} conflicted and {len(plain)} unconflicted questions, {len(prepared)} answered; "
           f"the run: conflict_flag_rate {_mean(conflicted, 'conflict_flagged'):.3f}, "
@@ -65,9 +65,8 @@ def main() -> None:
     for anchors in args.anchors:
         rules = helper.settings.conflicts.model_copy(update={"anchors": anchors})
         totals = dict.fromkeys(("conflict_flagged", "false_conflict", "latest_first", "superseded_answer"), 0.0)
-        for r, sources, answer in prepared:
+        for _, sources, answer, question in prepared:
             found = with_conflict(answer, sources, words.get(answer.language, words["en"]), rules)
-            question = parse_question(questions[r["id"]], r["id"])
             scores = answer_metrics(found, question, set())
             for key in totals:
                 totals[key] += scores.get(key) or 0.0

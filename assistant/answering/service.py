@@ -341,7 +341,8 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
              for side in conflict.sides]
     # about what the answer rests on: a cited dispatch, or the best-ranked source (the likeliest answer)
     about = set(cited) | ({sources[0].hit.sentence.id} if sources else set())
-    involved = any(st.key in about or st.dispatch.id in cited_docs for side in conflict.sides for st in side.statements)
+    involved = any(st.key in about or st.dispatch.id in cited_docs
+                   for side in conflict.sides for st in side.statements)
     note, leads = _conflict_note(conflict.kind, sides, answer.answer, words, involved)
     numbers = list(dict.fromkeys(n for side in sides for n in side.citations))
     retrieved = answer.retrieved + [{"sentence_id": s.key, "score": 0.0, "dense": None, "earlier_version": True}

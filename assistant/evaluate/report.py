@@ -112,7 +112,8 @@ def _plots(records: Sequence[dict], summary: dict, folder: Path) -> list[tuple[s
         rates = dict(list(rates.items())[:2])
     if summary["metrics"].get("conflict_flag_rate") is not None:
         fig, ax = plt.subplots(figsize=(3 * len(rates), 3.2))
-        ax.bar(list(rates), [v or 0 for v in rates.values()], color=["tab:green", "tab:red", "tab:blue", "tab:orange"][:len(rates)])
+        colours = ["tab:green", "tab:red", "tab:blue", "tab:orange"][:len(rates)]
+        ax.bar(list(rates), [v or 0 for v in rates.values()], color=colours)
         for x, v in enumerate(rates.values()):
             ax.text(x, (v or 0) + 0.02, "n/a" if v is None else f"{v:.2f}", ha="center")
         ax.set_ylim(0, 1.1)
