@@ -293,6 +293,10 @@ class ConflictSettings(BaseModel):
     max_differences: int = Field(
         2, description="Most spans in which two sentences of one fact differ (one value named twice counts once).")
     max_span: int = Field(6, description="Most words of one span in which two sentences of one fact differ.")
+    on_decline: bool = Field(
+        True, description="When the model finds no answer (or none survives the checks) but the best-ranked "
+        "sources give different values for what is asked, the declined answer says so and cites each side "
+        "(it stays declined: `abstained` true, its `abstain_reason` kept).")
 
 
 class ServerSettings(BaseModel):

@@ -24,9 +24,13 @@ from assistant.core import Assistant
 from assistant.evaluate.questions import parse_question
 from assistant.evaluate.replay import numbered_sources, own_text, verified_sentences
 from assistant.evaluate.runner import answer_metrics
-from assistant.domain import Answer
+from assistant.domain import Answer, AnswerSentence
 from assistant.answering.prompting import wording
 from assistant.settings import Settings
+
+
+# declines decided before the model saw the sources: no conflict step
+BEFORE_MODEL = {"no_sources", "low_relevance", "model_unavailable"}
 
 
 def main() -> None:
@@ -46,20 +50,25 @@ def main() -> None:
     plain = [r for r in records if r.get("false_conflict") is not None]
     words = {lang: wording(helper.settings.prompts_dir, lang) for lang in ("it", "en")}
     openings = [w[key].split("{")[0] for w in words.values()
-                for key in ("conflict_updated", "conflict_latest", "conflict_disagree")]
+                for key in ("conflict_updated", "conflict_latest", "conflict_disagree", "conflict_declined")]
     prepared = []
     for r in records:
         checked = verified_sentences(r)
         numbers = list(dict.fromkeys(n for s in checked for n in s.sources))
-        if r.get("error") or not numbers:
+        declined = not numbers or bool(r.get("abstained"))
+        replayed = not declined or (helper.settings.conflicts.on_decline and r.get("abstain_reason") not in BEFORE_MODEL)
+        if r.get("error") or not replayed:
             continue  # declined before the conflict step
         sources = numbered_sources(r, helper.catalog)
         by_n = {s.n: s for s in sources}
         answer = Answer(question=r["question"], answer=own_text(r, openings), language=r.get("language") or "it",
-                        abstained=False, citations=[to_citation(i + 1, by_n[n]) for i, n in enumerate(numbers)])
+                        abstained=declined, abstain_reason=r.get("abstain_reason") if declined else None,
+                        citations=[] if declined else [to_citation(i + 1, by_n[n]) for i, n in enumerate(numbers)],
+                        sentences=[] if declined else [AnswerSentence(text=c.text) for c in checked])
         prepared.append((r, sources, answer, parse_question(questions[r["id"]], r["id"])))
     updated = [r for r in conflicted if questions.get(r["id"], {}).get("conflict_mode") == "updated"]
-    print(f"{len(conflicted)} conflicted and {len(plain)} unconflicted questions, {len(prepared)} answered; "
+    print(f"{len(conflicted)} conflicted and {len(plain)} unconflicted questions, {len(prepared)} replayed "
+          f"(declined ones too: conflicts.on_decline {helper.settings.conflicts.on_decline}); "
           f"the run: conflict_flag_rate {_mean(conflicted, 'conflict_flagged'):.3f}, "
           f"false_conflict_rate {_mean(plain, 'false_conflict'):.3f} (anchors {helper.settings.conflicts.anchors})")
     for anchors in args.anchors:

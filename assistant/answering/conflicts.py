@@ -20,6 +20,7 @@ agencies give different values: each side is cited, newest first)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
@@ -168,10 +169,13 @@ def mentions(text: str, value: str) -> bool:
 
 
 def _widened(text: str, words: list[re.Match], start: int, end: int) -> str:
-    """The differing words with the date or number words next to them ("12" -> "12 ottobre 2025")."""
+    """The differing words with the date or number words next to them ("12" -> "12 ottobre 2025");
+    a name stays as it is ("ABC", not "Settanta, ABC")."""
     def part_of_value(i: int) -> bool:
         word = words[i].group()
         return holds_type(word, "date") or _is_number(word)
+    if not all(part_of_value(i) for i in range(start, end)):
+        return text[words[start].start():words[end - 1].end()]
     for _ in range(2):
         if end < len(words) and part_of_value(end):
             end += 1
@@ -181,22 +185,36 @@ def _widened(text: str, words: list[re.Match], start: int, end: int) -> str:
 
 
 def find_conflict(question: str, anchors: list[Statement], pool: list[Statement],
-                  rules: ConflictSettings) -> Conflict | None:
+                  rules: ConflictSettings, stated: str = "") -> Conflict | None:
     """The first conflict between an anchor (a statement the answer rests on, most
     relevant first) and the other statements of ``pool``; None when they agree.
-    ``rules``: what makes two sentences one statement of one fact."""
+    ``rules``: what makes two sentences one statement of one fact. ``stated``: the
+    answer's own words (no markers); a statement of ``pool`` giving a value they state
+    is one the answer rests on too, whichever source the model cited for it."""
     asked = {fold(w) for w in _WORD.findall(question)}
+    others = [s for s in pool if s not in anchors] if stated else []
     # values of the kind asked for first; then a date for a number and the reverse
     # ("quanti anni aveva quando si sposò" asks a number); never a name where a number is asked
     for wanted in _FALLBACK[asked_value(question)]:
         conflict = _first_conflict(anchors, pool, wanted, asked, rules)
+        if conflict is None and others:
+            conflict = _first_conflict(others, pool, wanted, asked, rules,
+                                       lambda value: states(stated, value))
         if conflict is not None:
             return conflict
     return None
 
 
+def states(text: str, value: str) -> bool:
+    """Whether ``text`` states ``value`` or one of its parts ("12 … 14": either)."""
+    return any(mentions(text, part) for part in value.split(" … "))
+
+
 def _first_conflict(anchors: list[Statement], pool: list[Statement], kind: str | None,
-                    asked: set[str], rules: ConflictSettings) -> Conflict | None:
+                    asked: set[str], rules: ConflictSettings,
+                    accept: Callable[[str], bool] | None = None) -> Conflict | None:
+    """The first anchor's conflict with the rest of ``pool``; with ``accept``, only an
+    anchor whose value it accepts counts."""
     for anchor in anchors:
         sides: dict[str, Side] = {}
         agreeing: list[Statement] = []
@@ -211,6 +229,8 @@ def _first_conflict(anchors: list[Statement], pool: list[Statement], kind: str |
             if values is None:
                 continue
             mine, theirs = values
+            if accept is not None and not accept(mine):
+                continue
             anchor_value = anchor_value or mine
             if not _same_value(mine, anchor_value):
                 continue  # another fact of the same sentence: left to its own anchor

@@ -251,8 +251,8 @@ class AnswerService:
         reply = parse_reply(raw)
         text = reply.answer.strip()
         if not text or _says_not_found(text, words["not_found"]):
-            return Answer(answer=words["decline"], abstained=True, abstain_reason="model_not_found",
-                          context_tokens=context_tokens, **base)
+            return self._declined(Answer(answer=words["decline"], abstained=True, abstain_reason="model_not_found",
+                                         context_tokens=context_tokens, **base), sources, words)
         known = {s.n for s in sources}
         dropped = sum(1 for n in reply.numbers if n not in known)
         claims = [(c.text, [n for n in c.numbers if n in known]) for c in reply.claims]
@@ -281,11 +281,19 @@ class AnswerService:
             if not any(s.supported for s in checked):
                 reason = "irrelevant_citations"  # supported, but by sentences that do not answer the question
         if reason:
-            return Answer(answer=words["decline"], abstained=True, abstain_reason=reason, checks=checks,
-                          judged=judged, dropped_citations=dropped, context_tokens=context_tokens, **base)
+            return self._declined(Answer(answer=words["decline"], abstained=True, abstain_reason=reason, checks=checks,
+                                         judged=judged, dropped_citations=dropped, context_tokens=context_tokens,
+                                         **base), sources, words)
         answer = _assemble(checked, sources, dropped, context_tokens, base)
         answer.checks, answer.judged = checks, judged
         return with_conflict(answer, sources, words, self.settings.conflicts)
+
+
+    def _declined(self, answer: Answer, sources: list[NumberedSource], words: dict) -> Answer:
+        """A declined answer, with the conflict among the best-ranked sources when there is one
+        (``conflicts.on_decline``): the user learns why no single value could be given."""
+        return with_conflict(answer, sources, words, self.settings.conflicts) if self.settings.conflicts.on_decline \
+            else answer
 
 
 def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dropped: int,
@@ -312,8 +320,9 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
     """``answer`` with the conflict among its sources, if any (assistant/answering/conflicts.py):
     each side cited (added to the citations when the model did not cite it),
     listed in ``conflicts`` newest first, and told in a closing sentence. Checked against the
-    rest: the cited sentences, the other sources of the cited dispatches and the
-    ``settings.anchors`` best-ranked sources."""
+    rest: the cited sentences, the other sources of the cited dispatches, the
+    ``settings.anchors`` best-ranked sources, and any source stating a value the answer's
+    own words state. A declined answer lists the sides after the decline (it stays declined)."""
     by_id = {s.hit.sentence.id: s.hit for s in sources}
     pool = [Statement(s.hit.sentence.id, s.hit.sentence, s.hit.dispatch) for s in sources]
     pool += [Statement(e.sentence.id, e.sentence, e.dispatch, earlier=True) for s in sources for e in s.hit.earlier]
@@ -323,7 +332,9 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
     order = list(dict.fromkeys(cited + [s.hit.sentence.id for s in sources if s.hit.dispatch.id in cited_docs]
                                + [s.hit.sentence.id for s in sources[:settings.anchors]]))
     statements = {s.key: s for s in pool}
-    conflict = find_conflict(answer.question, [statements[k] for k in order if k in statements], pool, settings)
+    own_words = " ".join(s.text for s in answer.sentences)
+    conflict = find_conflict(answer.question, [statements[k] for k in order if k in statements], pool, settings,
+                             stated=own_words)
     if conflict is None:
         return answer
     citations = list(answer.citations)
@@ -343,7 +354,10 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
     about = set(cited) | ({sources[0].hit.sentence.id} if sources else set())
     involved = any(st.key in about or st.dispatch.id in cited_docs
                    for side in conflict.sides for st in side.statements)
-    note, leads = _conflict_note(conflict.kind, sides, answer.answer, words, involved)
+    if answer.abstained:  # no answer to rest on: each side listed after the decline, newest first
+        note, leads = _listed(words["conflict_declined"], sides, words), False
+    else:
+        note, leads = _conflict_note(conflict.kind, sides, answer.answer, words, involved)
     numbers = list(dict.fromkeys(n for side in sides for n in side.citations))
     retrieved = answer.retrieved + [{"sentence_id": s.key, "score": 0.0, "dense": None, "earlier_version": True}
                                     for side in conflict.sides for s in side.statements
@@ -383,19 +397,26 @@ def _conflict_note(kind: str, sides: list[ConflictSide], text: str, words: dict,
     the latest); both only when the update ``involved`` what the answer cites or the
     best-ranked source (an update of another source about another fact is told, never
     given as the answer)."""
-    def marks(side: ConflictSide) -> str:
-        return " " + "".join(f"[{n}]" for n in side.citations)
     if kind == "updated":
-        earlier = " ".join(words["conflict_updated"].format(who=_who(side), value=f"{side.value}{marks(side)}")
+        earlier = " ".join(words["conflict_updated"].format(who=_who(side), value=f"{side.value}{_marks(side)}")
                            for side in sides[1:])
         if mentions(text, sides[0].value) or not involved:
             return earlier, False
-        latest = words["conflict_latest"].format(who=_who(sides[0]), value=f"{sides[0].value}{marks(sides[0])}")
+        latest = words["conflict_latest"].format(who=_who(sides[0]), value=f"{sides[0].value}{_marks(sides[0])}")
         superseded = any(mentions(text, side.value) for side in sides[1:])
         return f"{latest} {earlier}", superseded
-    listed = "; ".join(words["conflict_side"].format(value=side.value, who=_who(side)) + marks(side)
+    return _listed(words["conflict_disagree"], sides, words), False
+
+
+def _listed(template: str, sides: list[ConflictSide], words: dict) -> str:
+    """``template`` with every side, its agency, date and markers, in order."""
+    listed = "; ".join(words["conflict_side"].format(value=side.value, who=_who(side)) + _marks(side)
                        for side in sides)
-    return words["conflict_disagree"].format(sides=listed), False
+    return template.format(sides=listed)
+
+
+def _marks(side: ConflictSide) -> str:
+    return " " + "".join(f"[{n}]" for n in side.citations)
 
 
 def _with_marks(text: str, numbers: list[int]) -> str:

@@ -4,6 +4,7 @@ including dispatches written to look like a conflict or to give orders."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -12,7 +13,8 @@ from assistant.answering.cite import to_citation
 from assistant.answering.conflicts import Statement, asked_value, differing_values, find_conflict, is_value, mentions
 from assistant.answering.prompting import number_sources, wording
 from assistant.answering.service import with_conflict
-from assistant.domain import Answer, Dispatch, EarlierVersion, Sentence, SentenceHit
+from assistant.domain import Answer, AnswerSentence, Dispatch, EarlierVersion, Sentence, SentenceHit
+from assistant.llms.base import ChatBackend
 from assistant.settings import PROJECT_ROOT, ConflictSettings
 
 PROMPTS = PROJECT_ROOT / "prompts"
@@ -41,6 +43,9 @@ def _hit(statement: Statement, earlier: list[Statement] = ()) -> SentenceHit:
      ("Bruxelles", "Strasburgo")),
     ("The summit will be held in Brussels on Monday.", "The summit will be held in Strasbourg on Monday.", None,
      ("Brussels", "Strasbourg")),
+    # a name next to a number word is the name alone ("Settanta, ABC" is no value)
+    ("Nei primi anni Settanta, ABC ha completato la sua transizione al colore.",
+     "Nei primi anni Settanta, CBS ha completato la sua transizione al colore.", None, ("ABC", "CBS")),
 ])
 def test_one_fact_with_two_values_is_found(a, b, kind, expected):
     assert differing_values(a, b, kind, set(), RULES) == expected
@@ -205,6 +210,45 @@ def test_an_answer_giving_only_the_superseded_value_is_preceded_by_the_latest():
     assert answer.sentences[0].text == answer.conflict_note
 
 
+FILLERS = ("I soccorritori sono arrivati da tutta Europa.", "Le scuole resteranno chiuse fino a lunedì.",
+           "Il governo ha proclamato il lutto nazionale.")
+
+
+def test_a_declined_answer_lists_the_sides_and_stays_declined():
+    ansa = _hit(_statement("a", TOLL.format(n="120"), "ANSA", date(2023, 2, 7)))
+    reuters = _hit(_statement("b", TOLL.format(n="135"), "Reuters", date(2023, 2, 8)))
+    sources = number_sources([ansa, reuters])
+    words = wording(PROMPTS, "it")
+    declined = Answer(question="Quanti morti?", answer=words["decline"], language="it", abstained=True,
+                      abstain_reason="model_not_found")
+    answer = with_conflict(declined, sources, words, RULES)
+    assert answer.abstained and answer.abstain_reason == "model_not_found"
+    assert answer.answer == (f"{words['decline']} I dispacci più pertinenti danno valori diversi: "
+                             "135 secondo Reuters, 2023-02-08 [1]; 120 secondo ANSA, 2023-02-07 [2].")
+    assert [c.sentence_id for c in answer.citations] == [reuters.sentence.id, ansa.sentence.id]
+    # the best-ranked sources only: a disagreement further down is not the question's
+    unrelated = [_hit(_statement(f"u{i}", text, "AGI", None)) for i, text in enumerate(FILLERS)]
+    far = number_sources([*unrelated, ansa, reuters])
+    assert with_conflict(declined, far, words, RULES).conflicts == []
+
+
+def test_a_source_giving_the_value_the_answer_states_is_checked_though_not_cited():
+    ansa = _hit(_statement("a", TOLL.format(n="120"), "ANSA", date(2023, 2, 7)))
+    reuters = _hit(_statement("b", TOLL.format(n="135"), "Reuters", date(2023, 2, 8)))
+    cited = _hit(_statement("c", "Il terremoto ha colpito la Turchia nella notte.", "AGI", date(2023, 2, 7)))
+    others = [_hit(_statement(f"u{i}", text, "AGI", None)) for i, text in enumerate(FILLERS)]
+    sources = number_sources([cited, *others, ansa, reuters])  # the two sides below the best three
+    words = wording(PROMPTS, "it")
+
+    def answered(text: str) -> Answer:
+        answer = _answer("Quanti morti?", cited, sources, f"{text} [1].")
+        return with_conflict(answer.model_copy(update={"sentences": [AnswerSentence(text=text, citations=[1])]}),
+                             sources, words, RULES)
+    stated = answered("Il terremoto ha causato 120 morti.")
+    assert [s.value for s in stated.conflicts] == ["135", "120"]
+    assert answered("Il terremoto ha colpito la Turchia.").conflicts == []  # states neither value
+
+
 # --- dispatches written to look like a conflict or to give orders ---------------------------
 def test_a_dispatch_that_only_claims_a_conflict_changes_nothing():
     ansa = _hit(_statement("a", TOLL.format(n="120"), "ANSA", date(2023, 2, 7)))
@@ -239,8 +283,6 @@ FLOOD = ("Un'alluvione ha colpito Valencia nella notte di martedì. Le piogge ha
 
 @pytest.fixture(scope="module")
 def conflicted(tmp_path_factory):
-    import json
-
     from assistant.core import Assistant
     from tests.conftest import make_settings
 
@@ -302,3 +344,45 @@ def test_an_update_of_another_source_is_told_but_never_given_as_the_answer():
                            wording(PROMPTS, "it"), RULES)
     assert answer.conflict_kind == "updated"
     assert answer.answer.startswith("Da tutta Europa [1].") and "più recente" not in answer.answer
+
+
+class _Declining(ChatBackend):
+    """A model that finds no answer in its sources."""
+
+    def stream(self, messages, schema=None, max_tokens=None):
+        yield json.dumps({"citations": [], "answer": "NON_TROVATO"})
+
+
+class _Retriever:
+    """Two agencies' sentences giving different tolls, best first."""
+
+    catalog = type("Catalog", (), {"language_counts": lambda _self: {"it": 2},
+                                   "has_dated_dispatches": lambda _self: True})()
+
+    def __init__(self, hits):
+        self.hits = hits
+
+    def retrieve(self, question, language, top_k=None, filters=None, neighbours=None, translation=None):
+        return self.hits
+
+    def retrieve_depths(self, question, language, depths, filters=None, neighbours=None, translation=None):
+        return [self.hits for _ in depths]
+
+
+@pytest.mark.parametrize("on_decline", [True, False])
+def test_the_service_tells_a_conflict_when_the_model_declines(tmp_path, on_decline):
+    from assistant.core import Assistant
+    from assistant.settings import RetrievalSettings
+    from tests.conftest import make_settings
+
+    hits = [_hit(_statement("a", TOLL.format(n="120"), "ANSA", date(2023, 2, 7))),
+            _hit(_statement("b", TOLL.format(n="135"), "Reuters", date(2023, 2, 8)))]
+    settings = make_settings(tmp_path / "home", retrieval=RetrievalSettings(translate_questions=False),
+                             conflicts=ConflictSettings(on_decline=on_decline))
+    helper = Assistant(settings)
+    helper.__dict__.update(retriever=_Retriever(hits), verifier=None)
+    helper._llm = _Declining()
+    answer = helper.ask("Quanti morti ha causato il terremoto?")
+    assert answer.abstained and answer.abstain_reason == "model_not_found"
+    assert [s.value for s in answer.conflicts] == (["135", "120"] if on_decline else [])
+    assert ("danno valori diversi" in answer.answer) is on_decline
