@@ -56,7 +56,8 @@ def main() -> None:
         checked = verified_sentences(r)
         numbers = list(dict.fromkeys(n for s in checked for n in s.sources))
         declined = not numbers or bool(r.get("abstained"))
-        replayed = not declined or (helper.settings.conflicts.on_decline and r.get("abstain_reason") not in BEFORE_MODEL)
+        on_decline = helper.settings.conflicts.on_decline
+        replayed = not declined or (on_decline and r.get("abstain_reason") not in BEFORE_MODEL)
         if r.get("error") or not replayed:
             continue  # declined before the conflict step
         sources = numbered_sources(r, helper.catalog)
