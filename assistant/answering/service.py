@@ -329,8 +329,10 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
     cited = [c.sentence_id for c in answer.citations]
     cited_docs = {c.doc_id for c in answer.citations}
     # checked against the rest: the cited sentences, the other sources of the cited dispatches, the best sources
+    best = max((s.hit.score for s in sources), default=0.0)
     order = list(dict.fromkeys(cited + [s.hit.sentence.id for s in sources if s.hit.dispatch.id in cited_docs]
-                               + [s.hit.sentence.id for s in sources[:settings.anchors]]))
+                               + [s.hit.sentence.id for s in sources[:settings.anchors]
+                                  if s.hit.score >= settings.anchor_min_relative * best]))
     statements = {s.key: s for s in pool}
     own_words = " ".join(s.text for s in answer.sentences)
     conflict = find_conflict(answer.question, [statements[k] for k in order if k in statements], pool, settings,

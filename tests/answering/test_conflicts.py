@@ -249,6 +249,18 @@ def test_a_source_giving_the_value_the_answer_states_is_checked_though_not_cited
     assert answered("Il terremoto ha colpito la Turchia.").conflicts == []  # states neither value
 
 
+def test_a_best_source_far_below_the_best_score_is_not_checked():
+    cited = _hit(_statement("c", "Il terremoto ha colpito la Turchia nella notte.", "AGI", date(2023, 2, 7)))
+    sides = [_hit(_statement(key, TOLL.format(n=n), agency, day)).model_copy(update={"score": 0.5})
+             for key, n, agency, day in (("a", "120", "ANSA", date(2023, 2, 7)), ("b", "135", "Reuters", None))]
+    sources = number_sources([cited, *sides])
+    answer = _answer("Quanti morti?", cited, sources, "Il terremoto ha colpito la Turchia [1].")
+    words = wording(PROMPTS, "it")
+    assert with_conflict(answer, sources, words, RULES).conflicts == []  # 0.5 of the best: about something else
+    assert len(with_conflict(answer, sources, words, RULES.model_copy(update={"anchor_min_relative": 0.4}))
+               .conflicts) == 2
+
+
 # --- dispatches written to look like a conflict or to give orders ---------------------------
 def test_a_dispatch_that_only_claims_a_conflict_changes_nothing():
     ansa = _hit(_statement("a", TOLL.format(n="120"), "ANSA", date(2023, 2, 7)))
