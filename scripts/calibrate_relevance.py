@@ -20,8 +20,8 @@ import json
 from pathlib import Path
 
 from assistant.evaluate.metrics import citation_correct, token_f1
-from assistant.evaluate.replay import given_sources, verified_sentences
-from assistant.answering.relevance import RelevancePolicy, recheck, relevance_of
+from assistant.evaluate.replay import shown_sentences
+from assistant.answering.relevance import RelevancePolicy
 
 BASELINE = RelevancePolicy()
 
@@ -34,20 +34,13 @@ def replay(records: list[dict], policy: RelevancePolicy) -> dict:
         if not r.get("answerable", True):
             continue
         answerable += 1
-        if not r.get("checks"):  # declined before any citation was chosen
-            declined += 1
-            f1.append(0.0)
-            continue
-        scores = [x["score"] for x in given_sources(r)]
-        texts = r["retrieved_texts"][:len(scores)]
-        judged = {int(n): p for n, p in (r.get("judged") or {}).items()}
-        relevance = dict(enumerate(relevance_of(r["question"], scores, texts, judged), start=1))
-        checked = recheck(verified_sentences(r), relevance, policy)
+        checked = shown_sentences(r, policy)  # empty: declined before any citation was chosen
         numbers = list(dict.fromkeys(n for s in checked for n in s.sources))
         if not numbers:
             declined += 1
             f1.append(0.0)
             continue
+        texts = r["retrieved_texts"]
         f1.append(token_f1(" ".join(s.text for s in checked), r["gold_answers"]))
         gold_ids = set(r.get("gold_sentence_ids") or [])
         hits = [citation_correct(texts[n - 1], r["retrieved"][n - 1]["sentence_id"], r["gold_answers"], [],

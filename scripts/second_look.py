@@ -23,24 +23,17 @@ import json
 import statistics
 from pathlib import Path
 
-from assistant.answering.relevance import recheck, relevance_of
 from assistant.answering.service import Found
 from assistant.core import Assistant
 from assistant.domain import Filters
 from assistant.evaluate.metrics import citation_correct, token_f1
-from assistant.evaluate.replay import given_sources, numbered_sources, verified_sentences
+from assistant.evaluate.replay import given_sources, numbered_sources, shown_sentences
 from assistant.settings import Settings
 
 
 def first_reply(record: dict, policy) -> tuple[list[int], float]:
     """The shown source numbers of the recorded answer under ``policy``, and its F1."""
-    if not record.get("checks"):
-        return [], 0.0
-    scores = [x["score"] for x in given_sources(record)]
-    texts = record["retrieved_texts"][:len(scores)]
-    judged = {int(n): p for n, p in (record.get("judged") or {}).items()}
-    relevance = dict(enumerate(relevance_of(record["question"], scores, texts, judged), start=1))
-    checked = recheck(verified_sentences(record), relevance, policy)
+    checked = shown_sentences(record, policy)
     numbers = list(dict.fromkeys(n for s in checked for n in s.sources))
     f1 = token_f1(" ".join(s.text for s in checked), record["gold_answers"]) if numbers else 0.0
     return numbers, f1

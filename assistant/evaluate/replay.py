@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from assistant.domain import EarlierVersion, SentenceHit
 from assistant.answering.prompting import NumberedSource, number_sources
+from assistant.answering.relevance import RelevancePolicy, recheck, relevance_of
 from assistant.answering.verify import VerifiedSentence
 
 
@@ -25,6 +26,18 @@ def verified_sentences(record: dict) -> list[VerifiedSentence]:
                                     added=[n for n in sources if n not in check["cited"]],
                                     cited=check["cited"], passing=check["passing"]))
     return out
+
+
+def shown_sentences(record: dict, policy: RelevancePolicy) -> list[VerifiedSentence]:
+    """The answer sentences with the citations ``policy`` (the question check) leaves shown;
+    empty when the answer was declined before any citation was chosen."""
+    if not record.get("checks"):
+        return []
+    scores = [x["score"] for x in given_sources(record)]
+    texts = record["retrieved_texts"][:len(scores)]
+    judged = {int(n): p for n, p in (record.get("judged") or {}).items()}
+    relevance = dict(enumerate(relevance_of(record["question"], scores, texts, judged), start=1))
+    return recheck(verified_sentences(record), relevance, policy)
 
 
 def given_sources(record: dict) -> list[dict]:
