@@ -206,6 +206,7 @@ class AnswerService:
                 timings["generation"] = time.perf_counter() - t
                 t = time.perf_counter()  # still the model's turn: the judgement reuses its cache
                 answer = self._finish(follower.raw, sources, words, base, context_tokens, messages, timings)
+                answer = self._second_look(answer, sources, words, base, timings)
         except LLMError as exc:
             timings["total"] = time.perf_counter() - started
             fallback = Answer(answer=words["sources_only"], abstained=True, abstain_reason="model_unavailable",
@@ -218,6 +219,32 @@ class AnswerService:
         if answer.citations:
             yield Citations(False, [c.model_dump(mode="json") for c in answer.citations])
         yield Final(answer)
+
+    def _second_look(self, answer: Answer, sources: list[NumberedSource], words: dict, base: dict,
+                     timings: dict) -> Answer:
+        """``answer``, or the model's reply given the best-ranked source alone when the answer
+        cites other sources only and that reply is an answer (``verification.second_look``;
+        checked like the first, conflicts looked for among all ``sources``). Runs in the model's turn."""
+        best = sources[:1]
+        if (not self.settings.verification.second_look or answer.abstained or not best
+                or best[0].hit.sentence.id in {c.sentence_id for c in answer.citations}):
+            return answer
+        t = time.perf_counter()
+        citing, style = self.settings.llm.citations, self.settings.llm.answer_style
+        messages = build_messages(self.settings.prompts_dir, base["question"], base["language"], best, citing, style)
+        follower = AnswerFieldStream()
+        try:
+            for piece in self.llm.stream(messages, schema=SCHEMAS[citing] if self.llm.supports_schema else None):
+                follower.feed(piece)
+        except LLMError as exc:  # the first answer stands
+            log.warning("no second look at the best-ranked source: %s", exc)
+            return answer
+        again = self._finish(follower.raw, best, words, base, self.llm.count_tokens(messages[1]["content"]),
+                             messages, pool=sources)
+        if again.abstained:
+            return answer
+        timings["second_look"] = time.perf_counter() - t
+        return again
 
     def decline_before_model(self, hits: list[SentenceHit], language: str) -> str | None:
         """Why no model is asked ("no_sources", "low_relevance": the best dense
@@ -247,12 +274,16 @@ class AnswerService:
         return judged or {}
 
     def _finish(self, raw: str, sources: list[NumberedSource], words: dict, base: dict,
-                context_tokens: int, messages=None, timings=None) -> Answer:
+                context_tokens: int, messages=None, timings=None,
+                pool: list[NumberedSource] | None = None) -> Answer:
+        """The checked answer of the model's ``raw`` reply on ``sources``; conflicts are looked
+        for among ``pool`` (default: ``sources``)."""
+        pool = pool or sources
         reply = parse_reply(raw)
         text = reply.answer.strip()
         if not text or _says_not_found(text, words["not_found"]):
             return self._declined(Answer(answer=words["decline"], abstained=True, abstain_reason="model_not_found",
-                                         context_tokens=context_tokens, **base), sources, words)
+                                         context_tokens=context_tokens, **base), pool, words)
         known = {s.n for s in sources}
         dropped = sum(1 for n in reply.numbers if n not in known)
         claims = [(c.text, [n for n in c.numbers if n in known]) for c in reply.claims]
@@ -283,10 +314,10 @@ class AnswerService:
         if reason:
             return self._declined(Answer(answer=words["decline"], abstained=True, abstain_reason=reason, checks=checks,
                                          judged=judged, dropped_citations=dropped, context_tokens=context_tokens,
-                                         **base), sources, words)
+                                         **base), pool, words)
         answer = _assemble(checked, sources, dropped, context_tokens, base)
         answer.checks, answer.judged = checks, judged
-        return with_conflict(answer, sources, words, self.settings.conflicts)
+        return with_conflict(answer, pool, words, self.settings.conflicts)
 
 
     def _declined(self, answer: Answer, sources: list[NumberedSource], words: dict) -> Answer:

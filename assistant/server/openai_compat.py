@@ -59,6 +59,8 @@ def completion_stream(events: Iterable[Event], cid: str, created: int, model: st
             answer = event.answer
             if not streamed:
                 yield _chunk(cid, created, model, {"content": answer.answer})
+            elif "second_look" in answer.timings:  # the streamed draft was replaced after generation
+                yield _chunk(cid, created, model, {"content": "\n\n" + answer.answer})
             elif answer.conflicts:  # the closing sentence on the conflicting sources, added after generation
                 yield _chunk(cid, created, model, {"content": " " + answer.sentences[-1].text})
             yield _chunk(cid, created, model, {}, "stop", **_extras(answer))
