@@ -259,11 +259,12 @@ class VerificationSettings(BaseModel):
         "the bundled 1.5B model it did not separate right from wrong citations and added 1.4-4.6 s per answer.")
     question_judge_max: int = Field(3, description="Candidate citations judged per answer.")
     second_look: bool = Field(
-        True, description="When no shown citation of an answer is the best-ranked source, ask the model again with "
+        False, description="When no shown citation of an answer is the best-ranked source, ask the model again with "
         "that source alone and keep the new reply when it is an answer (the best-ranked source is the likeliest to "
         "answer). On 150 + 148 SQuAD-it dev questions (scripts/second_look.py): IT precision 0.657 -> 0.720, "
         "correctly cited 0.62 -> 0.68; EN->IT 0.775 -> 0.766, 0.581 -> 0.574; asked again for a quarter of the "
-        "questions, 2.2-2.8 s p50 each.")
+        "questions, 2.2-2.8 s p50 each. Off by default: the bundled model also answers from a best-ranked source "
+        "that does not hold the answer, replacing a right answer (a follow-up on the seed dispatch).")
     question_min_judged: float = Field(
         0.0, description="A judged citation needs at least this probability of 'yes'.")
     question_prefer_rank: bool = Field(
