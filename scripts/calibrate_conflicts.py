@@ -51,12 +51,12 @@ def main() -> None:
     words = {lang: wording(helper.settings.prompts_dir, lang) for lang in ("it", "en")}
     openings = [w[key].split("{")[0] for w in words.values()
                 for key in ("conflict_updated", "conflict_latest", "conflict_disagree", "conflict_declined")]
+    on_decline = helper.settings.conflicts.on_decline
     prepared = []
     for r in records:
         checked = verified_sentences(r)
         numbers = list(dict.fromkeys(n for s in checked for n in s.sources))
         declined = not numbers or bool(r.get("abstained"))
-        on_decline = helper.settings.conflicts.on_decline
         replayed = not declined or (on_decline and r.get("abstain_reason") not in BEFORE_MODEL)
         if r.get("error") or not replayed:
             continue  # declined before the conflict step
@@ -69,7 +69,7 @@ def main() -> None:
         prepared.append((r, sources, answer, parse_question(questions[r["id"]], r["id"])))
     updated = [r for r in conflicted if questions.get(r["id"], {}).get("conflict_mode") == "updated"]
     print(f"{len(conflicted)} conflicted and {len(plain)} unconflicted questions, {len(prepared)} replayed "
-          f"(declined ones too: conflicts.on_decline {helper.settings.conflicts.on_decline}); "
+          f"(declined ones too: conflicts.on_decline {on_decline}); "
           f"the run: conflict_flag_rate {_mean(conflicted, 'conflict_flagged'):.3f}, "
           f"false_conflict_rate {_mean(plain, 'false_conflict'):.3f} (anchors {helper.settings.conflicts.anchors})")
     for anchors in args.anchors:

@@ -174,13 +174,12 @@ def _widened(text: str, words: list[re.Match], start: int, end: int) -> str:
     def part_of_value(i: int) -> bool:
         word = words[i].group()
         return holds_type(word, "date") or _is_number(word)
-    if not all(part_of_value(i) for i in range(start, end)):
-        return text[words[start].start():words[end - 1].end()]
-    for _ in range(2):
-        if end < len(words) and part_of_value(end):
-            end += 1
-        if start > 0 and part_of_value(start - 1):
-            start -= 1
+    if all(part_of_value(i) for i in range(start, end)):
+        for _ in range(2):
+            if end < len(words) and part_of_value(end):
+                end += 1
+            if start > 0 and part_of_value(start - 1):
+                start -= 1
     return text[words[start].start():words[end - 1].end()]
 
 
@@ -192,7 +191,8 @@ def find_conflict(question: str, anchors: list[Statement], pool: list[Statement]
     answer's own words (no markers); a statement of ``pool`` giving a value they state
     is one the answer rests on too, whichever source the model cited for it."""
     asked = {fold(w) for w in _WORD.findall(question)}
-    others = [s for s in pool if s not in anchors] if stated else []
+    anchored = {a.key for a in anchors}
+    others = [s for s in pool if s.key not in anchored] if stated else []
     # values of the kind asked for first; then a date for a number and the reverse
     # ("quanti anni aveva quando si sposò" asks a number); never a name where a number is asked
     for wanted in _FALLBACK[asked_value(question)]:

@@ -176,23 +176,21 @@ class AnswerService:
         t = time.perf_counter()
         sources = number_sources(hits)
         follower = AnswerFieldStream()
-        citing, style = self.settings.llm.citations, self.settings.llm.answer_style
         try:
             llm = self.llm
             base["backend"] = llm.description
 
             def user_tokens(candidate: list[NumberedSource]) -> int:
-                return llm.count_tokens(build_messages(self.settings.prompts_dir, question, language,
-                                                       candidate, citing, style)[1]["content"])
+                return llm.count_tokens(self._messages(question, language, candidate)[1]["content"])
 
             sources = fit_context(sources, self.settings.retrieval.context_max_tokens, user_tokens)
-            messages = build_messages(self.settings.prompts_dir, question, language, sources, citing, style)
+            messages = self._messages(question, language, sources)
             context_tokens = llm.count_tokens(messages[1]["content"])
             timings["prompt"] = time.perf_counter() - t
             t = time.perf_counter()
             shown: list[int] = []
             with model_turn():
-                for piece in llm.stream(messages, schema=SCHEMAS[citing] if llm.supports_schema else None):
+                for piece in llm.stream(messages, schema=self._schema(llm)):
                     if "first_token" not in timings:
                         timings["first_token"] = time.perf_counter() - started
                     delta = follower.feed(piece)
@@ -230,11 +228,11 @@ class AnswerService:
                 or best[0].hit.sentence.id in {c.sentence_id for c in answer.citations}):
             return answer
         t = time.perf_counter()
-        citing, style = self.settings.llm.citations, self.settings.llm.answer_style
-        messages = build_messages(self.settings.prompts_dir, base["question"], base["language"], best, citing, style)
+        messages = self._messages(base["question"], base["language"], best)
         follower = AnswerFieldStream()
         try:
-            for piece in self.llm.stream(messages, schema=SCHEMAS[citing] if self.llm.supports_schema else None):
+            llm = self.llm
+            for piece in llm.stream(messages, schema=self._schema(llm)):
                 follower.feed(piece)
         except LLMError as exc:  # the first answer stands
             log.warning("no second look at the best-ranked source: %s", exc)
@@ -245,6 +243,15 @@ class AnswerService:
             return answer
         timings["second_look"] = time.perf_counter() - t
         return again
+
+    def _messages(self, question: str, language: str, sources: list[NumberedSource]) -> list[dict]:
+        """The chat messages asking the model ``question`` on ``sources``."""
+        return build_messages(self.settings.prompts_dir, question, language, sources, self.settings.llm.citations,
+                              self.settings.llm.answer_style)
+
+    def _schema(self, llm: ChatBackend) -> dict | None:
+        """The reply's JSON schema, when ``llm`` constrains its output to one."""
+        return SCHEMAS[self.settings.llm.citations] if llm.supports_schema else None
 
     def decline_before_model(self, hits: list[SentenceHit], language: str) -> str | None:
         """Why no model is asked ("no_sources", "low_relevance": the best dense
@@ -319,12 +326,12 @@ class AnswerService:
         answer.checks, answer.judged = checks, judged
         return with_conflict(answer, pool, words, self.settings.conflicts)
 
-
     def _declined(self, answer: Answer, sources: list[NumberedSource], words: dict) -> Answer:
         """A declined answer, with the conflict among the best-ranked sources when there is one
         (``conflicts.on_decline``): the user learns why no single value could be given."""
-        return with_conflict(answer, sources, words, self.settings.conflicts) if self.settings.conflicts.on_decline \
-            else answer
+        if not self.settings.conflicts.on_decline:
+            return answer
+        return with_conflict(answer, sources, words, self.settings.conflicts)
 
 
 def _assemble(checked: list[VerifiedSentence], sources: list[NumberedSource], dropped: int,
