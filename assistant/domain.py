@@ -82,6 +82,14 @@ class EarlierVersion(BaseModel):
     dispatch: Dispatch
 
 
+class OtherCopy(BaseModel):
+    """A sentence of another sender's near copy of a hit's dispatch, standing in the hit's place and reading
+    differently (one story sent by two agencies, one figure changed)."""
+
+    sentence: Sentence
+    dispatch: Dispatch
+
+
 class SentenceHit(BaseModel):
     """A retrieved sentence with its scores and the dispatch it belongs to."""
 
@@ -95,6 +103,10 @@ class SentenceHit(BaseModel):
     earlier: list[EarlierVersion] = Field(
         default_factory=list, description="What older versions of this dispatch said in this sentence's place, "
         "where they said it differently (the older versions themselves are collapsed into this one).")
+    copies: list[OtherCopy] = Field(
+        default_factory=list, description="What near copies of this dispatch sent by other agencies say in this "
+        "sentence's place, where they say it differently and were not retrieved themselves: checked for "
+        "conflicts, not given to the model.")
 
 
 class Filters(BaseModel):

@@ -206,6 +206,10 @@ class RetrievalSettings(BaseModel):
         0.5, description="A sentence of an older version is kept beside the newest version's hit it stood for (what "
         "the update changed) when they share more than this share of their words (Jaccard; set with the "
         "collapse, not tuned).")
+    other_copies: bool = Field(
+        True, description="Keep beside each hit the sentence in its place in another agency's near copy of its "
+        "dispatch (bodies resembling from duplicate_resemblance) when it reads differently and was not "
+        "retrieved: the conflict check then sees both sides of a figure the question found only one side of.")
     reranker_model: str | None = Field(
         None, description="A sentence-transformers CrossEncoder (folder or cached id) that reorders the hits.")
     rerank_candidates: int = Field(30, description="Fused hits the reranker scores (or top_k, when more).")

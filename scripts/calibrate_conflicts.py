@@ -9,13 +9,18 @@ conflict rate of each (and, on a set of updated dispatches, the share of answers
 newer value first and of answers whose own text gives only the superseded one). With the
 run's own setting it reproduces the run.
 
-    ASSISTANT_HOME=<index> python scripts/calibrate_conflicts.py RUN_DIR [--anchors 0 1 3 8]
+    ASSISTANT_HOME=<index> python scripts/calibrate_conflicts.py RUN_DIR [--anchors 0 1 3 8] [--look-up-copies]
+
+``--look-up-copies``: for a run recorded before other agencies' copies were kept beside
+the sources (``retrieval.other_copies``), look them up again in the index (among the
+sources' own dispatches and the near copies of their sentences).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from assistant.answering.service import with_conflict
@@ -37,6 +42,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path)
     parser.add_argument("--anchors", type=int, nargs="+", default=[0, 1, 2, 3, 5, 8])
+    parser.add_argument("--look-up-copies", action="store_true",
+                        help="look up the other agencies' copies of the sources again (runs recorded without them)")
     args = parser.parse_args()
     helper = Assistant(Settings())
     records = [json.loads(line) for line in (args.run / "results.jsonl").open(encoding="utf-8") if line.strip()]
@@ -61,8 +68,12 @@ def main() -> None:
         if r.get("error") or not replayed:
             continue  # declined before the conflict step
         sources = numbered_sources(r, helper.catalog)
+        if args.look_up_copies:
+            hits = helper.retriever.with_copies([s.hit for s in sources])
+            sources = [replace(s, hit=h) for s, h in zip(sources, hits)]
         by_n = {s.n: s for s in sources}
         answer = Answer(question=r["question"], answer=own_text(r, openings), language=r.get("language") or "it",
+                        translated_question=r.get("translated_question"),
                         abstained=declined, abstain_reason=r.get("abstain_reason") if declined else None,
                         citations=[] if declined else [to_citation(i + 1, by_n[n]) for i, n in enumerate(numbers)],
                         sentences=[] if declined else [AnswerSentence(text=c.text) for c in checked])

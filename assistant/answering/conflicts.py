@@ -184,13 +184,15 @@ def _widened(text: str, words: list[re.Match], start: int, end: int) -> str:
 
 
 def find_conflict(question: str, anchors: list[Statement], pool: list[Statement],
-                  rules: ConflictSettings, stated: str = "") -> Conflict | None:
+                  rules: ConflictSettings, stated: str = "", translation: str | None = None) -> Conflict | None:
     """The first conflict between an anchor (a statement the answer rests on, most
     relevant first) and the other statements of ``pool``; None when they agree.
     ``rules``: what makes two sentences one statement of one fact. ``stated``: the
     answer's own words (no markers); a statement of ``pool`` giving a value they state
-    is one the answer rests on too, whichever source the model cited for it."""
-    asked = {fold(w) for w in _WORD.findall(question)}
+    is one the answer rests on too, whichever source the model cited for it. ``translation``: the
+    question in the sources' language; its words are the question's own too ("Lutero" for "Luther"),
+    never a value it asks for."""
+    asked = {fold(w) for w in _WORD.findall(f"{question} {translation or ''}")}
     anchored = {a.key for a in anchors}
     others = [s for s in pool if s.key not in anchored] if stated else []
     # values of the kind asked for first; then a date for a number and the reverse

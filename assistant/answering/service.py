@@ -365,6 +365,9 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
     pool = [Statement(s.hit.sentence.id, s.hit.sentence, s.hit.dispatch) for s in sources]
     pool += [Statement(e.sentence.id, e.sentence, e.dispatch, earlier=True) for s in sources for e in s.hit.earlier]
     cited = [c.sentence_id for c in answer.citations]
+    # another agency's copy of a cited sentence (the copies of uncited sources are not what the answer rests on)
+    pool += [Statement(c.sentence.id, c.sentence, c.dispatch) for s in sources if s.hit.sentence.id in cited
+             for c in s.hit.copies]
     cited_docs = {c.doc_id for c in answer.citations}
     # checked against the rest: the cited sentences, the other sources of the cited dispatches, the best sources
     best = max((s.hit.score for s in sources), default=0.0)
@@ -374,7 +377,7 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
     statements = {s.key: s for s in pool}
     own_words = " ".join(s.text for s in answer.sentences)
     conflict = find_conflict(answer.question, [statements[k] for k in order if k in statements], pool, settings,
-                             stated=own_words)
+                             stated=own_words, translation=answer.translated_question)
     if conflict is None:
         return answer
     citations = list(answer.citations)
@@ -399,9 +402,9 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
     else:
         note, leads = _conflict_note(conflict.kind, sides, answer.answer, words, involved)
     numbers = list(dict.fromkeys(n for side in sides for n in side.citations))
-    retrieved = answer.retrieved + [{"sentence_id": s.key, "score": 0.0, "dense": None, "earlier_version": True}
-                                    for side in conflict.sides for s in side.statements
-                                    if s.earlier and s.key not in by_id]
+    retrieved = answer.retrieved + [{"sentence_id": s.key, "score": 0.0, "dense": None,
+                                     "earlier_version" if s.earlier else "other_copy": True}
+                                    for side in conflict.sides for s in side.statements if s.key not in by_id]
     told = AnswerSentence(text=note, citations=numbers)
     return answer.model_copy(update={
         "answer": f"{note} {answer.answer}" if leads else f"{answer.answer} {note}",
@@ -411,10 +414,13 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
 
 
 def _retrieved(hit: SentenceHit) -> dict:
-    """A source as the answer records it: its id, scores and the earlier versions collapsed into it."""
+    """A source as the answer records it: its id, scores, the earlier versions collapsed into it
+    and the other agencies' copies kept beside it."""
     out = {"sentence_id": hit.sentence.id, "score": hit.score, "dense": hit.dense}
     if hit.earlier:
         out["earlier"] = [e.sentence.id for e in hit.earlier]
+    if hit.copies:
+        out["copies"] = [c.sentence.id for c in hit.copies]
     return out
 
 

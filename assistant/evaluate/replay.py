@@ -9,7 +9,7 @@ scripts/calibrate_conflicts.py)."""
 
 from __future__ import annotations
 
-from assistant.domain import EarlierVersion, SentenceHit
+from assistant.domain import EarlierVersion, OtherCopy, SentenceHit
 from assistant.answering.prompting import NumberedSource, number_sources
 from assistant.answering.relevance import RelevancePolicy, recheck, relevance_of
 from assistant.answering.verify import VerifiedSentence
@@ -41,20 +41,24 @@ def shown_sentences(record: dict, policy: RelevancePolicy) -> list[VerifiedSente
 
 
 def given_sources(record: dict) -> list[dict]:
-    """The sources given to the model, in their order (earlier versions added by a conflict left out)."""
-    return [x for x in record["retrieved"] if not x.get("earlier_version")]
+    """The sources given to the model, in their order (earlier versions and other agencies' copies
+    added by a conflict left out)."""
+    return [x for x in record["retrieved"] if not (x.get("earlier_version") or x.get("other_copy"))]
 
 
 def numbered_sources(record: dict, catalog) -> list[NumberedSource]:
     """The sources given to the model, read back from the index, numbered as they
     were, with the earlier versions collapsed into them (records written before
-    these were kept per source attach the earlier versions a conflict cited to the first)."""
+    these were kept per source attach the earlier versions a conflict cited to the first), and the
+    other agencies' copies kept beside them."""
     given = given_sources(record)
     added = [x["sentence_id"] for x in record["retrieved"] if x.get("earlier_version")]
     earlier_ids = {x["sentence_id"]: list(x.get("earlier", [])) for x in given}
     if added and given and not any(earlier_ids.values()):
         earlier_ids[given[0]["sentence_id"]] = added
-    wanted = [x["sentence_id"] for x in given] + [i for ids in earlier_ids.values() for i in ids]
+    copy_ids = {x["sentence_id"]: list(x.get("copies", [])) for x in given}
+    wanted = [x["sentence_id"] for x in given] + [i for ids in (*earlier_ids.values(), *copy_ids.values())
+                                                  for i in ids]
     found = catalog.sentences(wanted)
     dispatches = catalog.dispatches({s.doc_id for s in found.values()})
 
@@ -62,8 +66,13 @@ def numbered_sources(record: dict, catalog) -> list[NumberedSource]:
         return [EarlierVersion(sentence=found[i], dispatch=dispatches[found[i].doc_id])
                 for i in earlier_ids[sentence_id] if i in found]
 
+    def copies(sentence_id: str) -> list[OtherCopy]:
+        return [OtherCopy(sentence=found[i], dispatch=dispatches[found[i].doc_id])
+                for i in copy_ids[sentence_id] if i in found]
+
     hits = [SentenceHit(sentence=found[x["sentence_id"]], dispatch=dispatches[found[x["sentence_id"]].doc_id],
-                        score=x["score"], dense=x.get("dense"), earlier=earlier(x["sentence_id"]))
+                        score=x["score"], dense=x.get("dense"), earlier=earlier(x["sentence_id"]),
+                        copies=copies(x["sentence_id"]))
             for x in given if x["sentence_id"] in found]
     if len(hits) != len(given):
         raise ValueError(f"question {record['id']}: sources are no longer in this index")

@@ -275,6 +275,7 @@ class EvalRunner:
         answer = helper.answer(found)
         record.update({
             "answer": answer.answer, "abstain_reason": answer.abstain_reason, "backend": answer.backend,
+            "translated_question": answer.translated_question,
             "citations": [{"n": c.n, "sentence_id": c.sentence_id, "doc_id": c.doc_id, "text": c.text}
                           for c in answer.citations],
             "retrieved": answer.retrieved, "dropped_citations": answer.dropped_citations,

@@ -4,7 +4,9 @@ n-grams (``retrieval.duplicate_shingle_words`` words, ``retrieval.duplicate_rese
 of them shared) are versions of one story; only the newest (by publication date, then
 ingestion order) is shown, in the place of the best-ranked version. Versions
 come from one agency: two agencies sending near-identical text are two
-sources, both shown (when they differ in a figure, they disagree)."""
+sources, both shown (when they differ in a figure, they disagree); where a hit's sentence
+reads differently in the other agency's copy and that copy's sentence was not retrieved, it
+is kept beside the hit (``SentenceHit.copies``) for the conflict check."""
 
 from __future__ import annotations
 
@@ -75,6 +77,21 @@ def newest_versions(dispatches: Mapping[str, Dispatch], ingest_order: Mapping[st
                                              dispatches[i].published_at, ingest_order.get(i, ()), i))
         newest.update({i: winner for i in members if i != winner})
     return newest
+
+
+def copies_by_other_senders(dispatches: Mapping[str, Dispatch], of: Sequence[str], threshold: float,
+                            shingle_words: int) -> dict[str, list[str]]:
+    """For each dispatch id of ``of``, the dispatches of ``dispatches`` sent by another
+    sender (both known) whose bodies' ``shingle_words``-grams resemble it from ``threshold``:
+    one story sent by two agencies (compared for what they say differently, never collapsed)."""
+    sets = {i: shingles(d.body, shingle_words) for i, d in dispatches.items()}
+    found: dict[str, list[str]] = {}
+    for a in of:
+        if a not in dispatches:
+            continue
+        found[a] = [b for b in dispatches if b != a and not same_sender(dispatches[a], dispatches[b])
+                    and could_resemble(sets[a], sets[b], threshold) and resemblance(sets[a], sets[b]) >= threshold]
+    return {a: bs for a, bs in found.items() if bs}
 
 
 def counterpart(sentence: Sentence, candidates: Sequence[Sentence], min_share: float = 0.0) -> Sentence | None:

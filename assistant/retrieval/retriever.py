@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.domain import Dispatch, EarlierVersion, Filters, Sentence, SentenceHit, doc_of
+from assistant.domain import Dispatch, EarlierVersion, Filters, OtherCopy, Sentence, SentenceHit, doc_of
 from assistant.index.catalog import Catalog
 from assistant.index.embedders import embed_query, unit
 from assistant.index.lexical import query_terms, stem_languages
@@ -20,7 +20,7 @@ from assistant.index.vectors import ChromaSentences
 from assistant.retrieval.answer_types import asked_type, holds_type
 from assistant.retrieval.fusion import (fusion_weights, mixed, neighbour_ids, relative_fusion, windowed,
                                         with_chunk_scores, with_document_boost, with_document_scores)
-from assistant.retrieval.near_duplicates import counterpart, newest_versions
+from assistant.retrieval.near_duplicates import copies_by_other_senders, counterpart, newest_versions
 from assistant.retrieval.rerank import build_reranker
 from assistant.settings import RetrievalSettings
 from assistant.text.words import tokens
@@ -133,7 +133,46 @@ class HybridRetriever:
             known.update(self.vectors.similarities(scored.query_vec, missing))
         hits = self._hits(ranked, fused, known, scored.lexical, sentences, dispatches,
                           self.settings.context_neighbours if neighbours is None else neighbours, earlier)
-        return self.reranker.rerank(question, hits, top_k) if self.reranker else hits[:top_k]
+        hits = self.reranker.rerank(question, hits, top_k) if self.reranker else hits[:top_k]
+        return self.with_copies(hits, dispatches, newest, filters) if self.settings.other_copies else hits
+
+    def with_copies(self, hits: list[SentenceHit], dispatches: dict[str, Dispatch] | None = None,
+                    older: dict[str, str] | None = None, filters: Filters | None = None) -> list[SentenceHit]:
+        """``hits`` with the sentences standing in their place in near copies of their dispatches sent by
+        other agencies (``SentenceHit.copies``), where those read differently and are not hits themselves:
+        the other side of a disagreement the question retrieved only one side of. Copies are looked for
+        among the dispatches read for the question and those holding a near copy of a hit (by the hit's
+        own vector, as for versions), and must pass ``filters``; ``older``: the older versions collapsed
+        (an agency's copy is its newest version)."""
+        if not hits:
+            return hits
+        dispatches = {h.dispatch.id: h.dispatch for h in hits} | (dispatches or {})
+        older = older or {}
+        shown = {h.sentence.id for h in hits}
+        near = self.vectors.near_copies(list(shown), self.settings.version_lookup_neighbours,
+                                        self.settings.version_lookup_min_cosine)
+        found = {doc_of(i) for copies in near.values() for i, _ in copies} - dispatches.keys()
+        pool = {**dispatches, **(self.catalog.dispatches(found) if found else {})}
+        of = list(dict.fromkeys(h.dispatch.id for h in hits))
+        copies = copies_by_other_senders(pool, of, self.settings.duplicate_resemblance,
+                                         self.settings.duplicate_shingle_words)
+        copies = {a: [d for d in ds if d not in older] for a, ds in copies.items()}
+        others = {d for ds in copies.values() for d in ds}
+        if others and filters is not None and not filters.is_empty():
+            passing = self.catalog.passing(others, filters)
+            copies = {a: [d for d in ds if d in passing] for a, ds in copies.items()}
+        texts: dict[str, list[Sentence]] = {}
+        out = []
+        for hit in hits:
+            kept = []
+            for other in copies.get(hit.dispatch.id, []):
+                if other not in texts:
+                    texts[other] = self.catalog.sentences_of(other)
+                twin = counterpart(hit.sentence, texts[other], min_share=self.settings.earlier_version_min_share)
+                if twin is not None and twin.id not in shown and tokens(twin.text) != tokens(hit.sentence.text):
+                    kept.append(OtherCopy(sentence=twin, dispatch=pool[other]))
+            out.append(hit.model_copy(update={"copies": kept}) if kept else hit)
+        return out
 
     def _with_answer_types(self, question: str, fused: dict[str, float]) -> tuple[dict[str, float],
                                                                                  dict[str, Sentence]]:

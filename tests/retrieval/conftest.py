@@ -35,7 +35,8 @@ RECORDS = [
 
 
 STRIKE_TEXT = ("Lo sciopero dei trasporti ha fermato {n} autobus a Torino nella giornata di giovedì. "
-               "I sindacati chiedono il rinnovo del contratto nazionale.")
+               "I sindacati chiedono il rinnovo del contratto nazionale. Le linee della metropolitana hanno "
+               "funzionato regolarmente, mentre i treni regionali hanno subito ritardi fino a un'ora.")
 STRIKE = [{"id": "strike-agi", "source": "AGI", "published_at": "2025-03-07", "lang": "it",
            "body": STRIKE_TEXT.format(n="trecento")},
           {"id": "strike-adn", "source": "Adnkronos", "published_at": "2025-03-08", "lang": "it",

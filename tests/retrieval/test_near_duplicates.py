@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from assistant.domain import Answer, Dispatch, Filters
-from assistant.retrieval.near_duplicates import could_resemble, newest_versions, resemblance, shingles
+from assistant.retrieval.near_duplicates import (copies_by_other_senders, could_resemble, newest_versions, resemblance,
+                                                 shingles)
 from assistant.settings import RetrievalSettings
 from tests.retrieval.conftest import FLOOD_V1, FLOOD_V2, RECORDS
 
@@ -27,6 +28,17 @@ def test_resemblance_separates_versions_from_other_stories():
     assert newest_versions(docs, order, 0.6, SHINGLE) == {"old": "later", "new": "later"}
     undated = {"a": Dispatch(id="a", body=FLOOD_V1), "b": Dispatch(id="b", body=FLOOD_V2, published_at=day)}
     assert newest_versions(undated, {}, 0.6, SHINGLE) == {"a": "b"}
+
+
+def test_copies_are_near_identical_dispatches_of_other_senders():
+    docs = {"ansa": Dispatch(id="ansa", body=FLOOD_V1, agency="ANSA"),
+            "agi": Dispatch(id="agi", body=FLOOD_V2, agency="AGI"),
+            "ansa-2": Dispatch(id="ansa-2", body=FLOOD_V2, agency="ANSA"),  # a version, not a copy
+            "unknown": Dispatch(id="unknown", body=FLOOD_V2),  # sender unknown: maybe a version
+            "other": Dispatch(id="other", body=RECORDS[0]["body"], agency="Reuters")}
+    assert copies_by_other_senders(docs, ["ansa", "other", "missing"], 0.6, SHINGLE) == {"ansa": ["agi"]}
+    assert copies_by_other_senders(docs, ["agi"], 0.6, SHINGLE) == {"agi": ["ansa", "ansa-2"]}
+    assert copies_by_other_senders(docs, ["ansa"], 0.99, SHINGLE) == {}
 
 
 def test_size_bound_only_skips_pairs_below_the_threshold():
@@ -170,3 +182,58 @@ def test_the_look_up_of_versions_keeps_to_the_filters(helper):
     [hit] = HybridRetriever(helper.catalog, helper.vectors, helper.embedder, settings).retrieve(
         "l'evacuazione di duemila persone", "it", filters=Filters(until=date(2025, 3, 5)))
     assert hit.dispatch.id == "flood-a" and hit.earlier == []
+
+
+def _narrow(helper, **update):
+    """A retriever that finds one sentence only (the question's words alone decide it)."""
+    from assistant.retrieval.retriever import HybridRetriever
+
+    narrow = dict(top_k=1, candidates=1, version_pool_factor=1, version_pool_extra=0, context_neighbours=0)
+    settings = helper.settings.retrieval.model_copy(update=dict(narrow, **update))
+    return HybridRetriever(helper.catalog, helper.vectors, helper.embedder, settings)
+
+
+@pytest.mark.slow
+def test_another_agencys_copy_the_question_did_not_retrieve_is_kept_beside_the_hit(helper):
+    [hit] = _narrow(helper).retrieve("trecento autobus fermati a Torino", "it")
+    assert hit.dispatch.id == "strike-agi"
+    assert [(c.dispatch.id, "quattrocento" in c.sentence.text) for c in hit.copies] == [("strike-adn", True)]
+    assert hit.earlier == []  # two senders: a copy, never collapsed as a version
+    [plain] = _narrow(helper, other_copies=False).retrieve("trecento autobus fermati a Torino", "it")
+    assert plain.dispatch.id == "strike-agi" and plain.copies == []
+    # a sentence both agencies wrote alike has no copy to keep
+    [same] = _narrow(helper).retrieve("I sindacati chiedono il rinnovo del contratto nazionale", "it")
+    assert same.dispatch.id.startswith("strike") and same.copies == []
+    # the copy keeps to the filters
+    [only] = _narrow(helper).retrieve("trecento autobus fermati a Torino", "it", filters=Filters(sources=["AGI"]))
+    assert only.dispatch.id == "strike-agi" and only.copies == []
+
+
+@pytest.mark.slow
+def test_a_cited_sentence_and_its_unretrieved_copy_are_both_cited_as_a_disagreement(helper):
+    from assistant.answering.service import with_conflict
+    from assistant.answering.cite import to_citation
+    from assistant.answering.prompting import number_sources, wording
+
+    question = "Quanti autobus ha fermato lo sciopero a Torino?"
+    sources = number_sources(_narrow(helper).retrieve("trecento autobus fermati a Torino", "it"))
+    answer = Answer(question=question, answer="Trecento autobus [1].", language="it", abstained=False,
+                    citations=[to_citation(1, sources[0])], retrieved=[{"sentence_id": sources[0].hit.sentence.id}])
+    words = wording(helper.settings.prompts_dir, "it")
+    checked = with_conflict(answer, sources, words, helper.settings.conflicts)
+    assert checked.conflict_kind == "disagree"
+    assert [(s.value, s.agency) for s in checked.conflicts] == [("quattrocento", "Adnkronos"), ("trecento", "AGI")]
+    by_n = {c.n: c for c in checked.citations}
+    assert by_n[checked.conflicts[0].citations[0]].doc_id == "strike-adn"
+    assert [r for r in checked.retrieved if r.get("other_copy")] == [
+        {"sentence_id": "strike-adn-s000", "score": 0.0, "dense": None, "other_copy": True}]
+    # the copy of a source the answer does not cite is not what the answer rests on, even when
+    # that source is among the best-ranked ones checked
+    [union] = _narrow(helper).retrieve("I sindacati chiedono il rinnovo del contratto nazionale", "it")
+    both = number_sources([union, sources[0].hit])
+    uncited = Answer(question=question, answer="Il rinnovo del contratto [1].", language="it", abstained=False,
+                     citations=[to_citation(1, both[0])])
+    rules = helper.settings.conflicts.model_copy(update={"anchors": 3, "anchor_min_relative": 0.0})
+    assert with_conflict(uncited, both, words, rules).conflicts == []
+    cited = uncited.model_copy(update={"citations": [to_citation(1, both[1])]})
+    assert [s.value for s in with_conflict(cited, both, words, rules).conflicts] == ["quattrocento", "trecento"]
