@@ -76,7 +76,9 @@ def score(rows: list[tuple[dict, list[int], float]], total: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--dump", type=Path, help="write each second reply (run, id, shown numbers, F1) here")
     args = parser.parse_args()
+    dump = args.dump.open("w", encoding="utf-8") if args.dump else None
     helper = Assistant(Settings())
     policy = helper.settings.verification.relevance_policy()
     for run in args.runs:
@@ -92,6 +94,9 @@ def main() -> None:
                 asked += 1
                 again, f1_again, seconds = second_reply(helper, r)
                 added.append(seconds)
+                if dump:
+                    dump.write(json.dumps({"run": run.name, "id": r["id"], "first": numbers, "again": again,
+                                           "f1_again": f1_again, "seconds": seconds}) + "\n")
                 ways["if-answered"].append((r, again, f1_again) if again else (r, numbers, f1))
                 ways["always"].append((r, again, f1_again))
             else:

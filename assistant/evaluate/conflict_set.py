@@ -73,7 +73,10 @@ def _candidates(questions: Iterable[dict], corpus: dict[str, dict]) -> list[Cand
         doc_id, start, end = evidence.get("doc_id"), evidence.get("answer_start"), evidence.get("answer_end")
         if doc_id not in corpus or start is None or end is None:
             continue
-        answer = corpus[doc_id]["body"][start:end]
+        body = corpus[doc_id]["body"]
+        if (start > 0 and body[start - 1].isalnum()) or (end < len(body) and body[end].isalnum()):
+            continue  # part of a word ("Dorito" in "Doritos"): the copy would not change where it answers
+        answer = body[start:end]
         kind = answer_kind(answer)
         accepted = {normalize_answer(a) for a in [q.get("answer"), *(q.get("answers") or [])] if a}
         if kind and normalize_answer(answer) and normalize_answer(answer) in accepted:  # the span is the answer

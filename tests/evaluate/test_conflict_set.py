@@ -51,3 +51,20 @@ def test_copies_replace_the_answer_with_another_value_of_its_kind(tmp_path):
         assert copy["body"] == original["body"].replace(q.answers[0], value)
     # questions on passages left alone have no copy
     assert all(f"{q.gold_doc_ids[0]}-copy" not in by_id for q in loaded if not q.conflicting_answers)
+
+
+def test_an_answer_that_is_part_of_a_word_makes_no_copy(tmp_path):
+    """A copy replaces whole words: an answer span inside a word ("Dorito" in "Doritos", "8" in
+    "282") would leave the answering sentence unchanged, so the question is not used."""
+    passages = [{"id": "p0", "source": "wiki", "body": "Lo sponsor era Doritos da molti anni."},
+                {"id": "p1", "source": "wiki", "body": "Lo sponsor era Pepsi da molti anni."},
+                {"id": "p2", "source": "wiki", "body": "Lo sponsor era Nike da molti anni."}]
+    questions = [{"id": f"q{i}", "question": "Quale marchio era lo sponsor?", "answer": a, "answers": [a],
+                  "evidence": [{"doc_id": f"p{i}", "answer_start": 15, "answer_end": 15 + len(a)}]}
+                 for i, a in enumerate(["Dorito", "Pepsi", "Nike"])]
+    _write(tmp_path / "corpus.jsonl", passages)
+    _write(tmp_path / "questions.jsonl", questions)
+    for seed in range(8):  # whichever way the candidates are shuffled
+        out = tmp_path / f"out{seed}"
+        assert build(tmp_path / "corpus.jsonl", tmp_path / "questions.jsonl", out, n=1, seed=seed)["conflicted"] == 1
+        assert "q0" not in {json.loads(line)["id"] for line in (out / "questions.jsonl").open()}
