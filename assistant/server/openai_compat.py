@@ -3,8 +3,10 @@
 The last user message is the question and earlier user/assistant messages the
 history. Citations travel in an extra ``citations`` field of the response (and
 of the last stream chunk), with the whole answer JSON in ``dispatch_answer``.
-When streaming, content deltas are the text as generated; the final text (with
-[n] markers, or the decline when the assistant abstains) is ``dispatch_answer.answer``."""
+When streaming, content deltas are the text as generated; when the checks then decline
+that draft (or replace it), the decline (or the replacement) follows it after a blank line, so
+the last words a plain client shows are the final ones. The final text (with [n] markers, or
+the decline when the assistant abstains) is ``dispatch_answer.answer``."""
 
 from __future__ import annotations
 
@@ -59,6 +61,8 @@ def completion_stream(events: Iterable[Event], cid: str, created: int, model: st
             answer = event.answer
             if not streamed:
                 yield _chunk(cid, created, model, {"content": answer.answer})
+            elif answer.abstained:  # the checks declined the streamed draft: the decline is the last word
+                yield _chunk(cid, created, model, {"content": "\n\n" + answer.answer})
             elif "second_look" in answer.timings:  # the streamed draft was replaced after generation
                 yield _chunk(cid, created, model, {"content": "\n\n" + answer.answer})
             elif answer.conflicts:  # the closing sentence on the conflicting sources, added after generation

@@ -57,3 +57,18 @@ def test_sse_stream_bytes(kind):
 def test_openai_stream_bytes(kind):
     text = "".join(completion_stream(_events(kind), "chatcmpl-1", 1700000000, "dispatch-assistant"))
     assert text.encode() == (WIRE / f"openai_{kind}.txt").read_bytes()
+
+
+def test_a_streamed_draft_declined_by_the_checks_ends_with_the_decline():
+    """The model's text went out as it was generated; the checks then declined it: a client that
+    shows only ``content`` must end on the decline, not on the unverified draft."""
+    import json
+
+    declined = _answer().model_copy(update={"answer": "Non trovo la risposta nei dispacci disponibili.",
+                                            "abstained": True, "abstain_reason": "unverified", "citations": []})
+    events = [Delta("Il 12 "), Delta("ottobre [1]."), Final(declined)]
+    chunks = [json.loads(line[6:]) for line in "".join(completion_stream(events, "c", 1, "m")).split("\n\n")
+              if line.startswith("data: {")]
+    content = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert content == "Il 12 ottobre [1].\n\nNon trovo la risposta nei dispacci disponibili."
+    assert chunks[-1]["dispatch_answer"]["abstained"] is True and chunks[-1]["choices"][0]["finish_reason"] == "stop"
