@@ -9,6 +9,11 @@ service. Two ways of using the second reply are scored over the whole run:
 * ``if-answered``: the second reply replaces the first when it is an answer;
 * ``always``: the second reply replaces the first, a decline included.
 
+and, for "if-answered", gates on when to ask again: only when the best shown citation's fused
+score is below 0.6 / 0.7 / 0.8 of the best-ranked source's, or only when the best-ranked source
+holds at least as many of the question's content words (and its translation's, when recorded) as
+the best of the shown citations.
+
 Prints, per run and way: citation precision over shown citations, the share of
 answerable questions with a correct citation, the share declined, mean F1 and the
 time added per question (p50 over all questions, and over those asked again).
@@ -29,6 +34,7 @@ from assistant.domain import Filters
 from assistant.evaluate.metrics import citation_correct, token_f1
 from assistant.evaluate.replay import given_sources, numbered_sources, shown_sentences
 from assistant.settings import Settings
+from assistant.text.words import stopwords, tokens
 
 
 def first_reply(record: dict, policy) -> tuple[list[int], float]:
@@ -73,6 +79,26 @@ def score(rows: list[tuple[dict, list[int], float]], total: int) -> dict:
             "declined": round(declined / total, 3), "f1": round(f1 / total, 3)}
 
 
+GATES = {"cited < 0.6 of best": lambda rel, words: rel < 0.6, "cited < 0.7 of best": lambda rel, words: rel < 0.7,
+         "cited < 0.8 of best": lambda rel, words: rel < 0.8,
+         "best holds the question's words": lambda rel, words: words >= 0}
+
+
+def gate_features(record: dict, numbers: list[int]) -> tuple[float, int]:
+    """The best shown citation's fused score relative to the best-ranked source's, and how many more
+    of the question's content words the best-ranked source holds than the best shown citation."""
+    given, texts = given_sources(record), record["retrieved_texts"]
+    relative = max(given[n - 1]["score"] for n in numbers) / given[0]["score"] if given[0]["score"] else 1.0
+    question = _content(f"{record['question']} {record.get('translated_question') or ''}")
+    words = len(question & _content(texts[0])) - max(len(question & _content(texts[n - 1])) for n in numbers)
+    return relative, words
+
+
+def _content(text: str) -> set[str]:
+    stop = stopwords()
+    return {t for t in tokens(text) if t not in stop and len(t) > 2}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path)
@@ -84,7 +110,7 @@ def main() -> None:
     for run in args.runs:
         records = [json.loads(line) for line in (run / "results.jsonl").open(encoding="utf-8") if line.strip()]
         records = [r for r in records if r.get("answerable", True) and not r.get("error")]
-        ways: dict[str, list] = {"first reply": [], "if-answered": [], "always": []}
+        ways: dict[str, list] = {"first reply": [], "if-answered": [], "always": [], **{g: [] for g in GATES}}
         added: list[float] = []
         asked = 0
         for r in records:
@@ -99,15 +125,19 @@ def main() -> None:
                                            "f1_again": f1_again, "seconds": seconds}) + "\n")
                 ways["if-answered"].append((r, again, f1_again) if again else (r, numbers, f1))
                 ways["always"].append((r, again, f1_again))
+                features = gate_features(r, numbers)
+                for name, gate in GATES.items():
+                    ways[name].append((r, again, f1_again) if again and gate(*features) else (r, numbers, f1))
             else:
                 added.append(0.0)
-                ways["if-answered"].append((r, numbers, f1))
-                ways["always"].append((r, numbers, f1))
+                for way in ways.values():
+                    if way is not ways["first reply"]:
+                        way.append((r, numbers, f1))
         print(f"{run.name}: {len(records)} answerable questions, {asked} asked again; time added p50 "
               f"{statistics.median(added):.2f} s over all, "
               f"{statistics.median([s for s in added if s] or [0.0]):.2f} s over those asked again")
         for way, rows in ways.items():
-            print(f"  {way:12} {json.dumps(score(rows, len(records)))}")
+            print(f"  {way:32} {json.dumps(score(rows, len(records)))}")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ class Catalog:
         return {d: Dispatch(id=d, body="-", language="it") for d in doc_ids}
 
 
-CATALOG = Catalog({"new:0": "135 morti.", "old:0": "120 morti.", "other:0": "Altro."})
+CATALOG = Catalog({"new:0": "135 morti.", "old:0": "120 morti.", "other:0": "Altro.", "agi:0": "140 morti."})
 
 
 def test_sources_come_back_in_order_with_their_earlier_versions():
@@ -41,6 +41,14 @@ def test_a_record_without_earlier_versions_per_source_keeps_those_a_conflict_cit
     sources = numbered_sources(record, CATALOG)
     assert [s.hit.sentence.id for s in sources] == ["new:0"]
     assert [e.sentence.id for e in sources[0].hit.earlier] == ["old:0"]
+
+
+def test_another_agencys_copy_comes_back_beside_its_source_and_is_not_a_source():
+    record = {"id": "q", "retrieved": [{"sentence_id": "new:0", "score": 0.8, "copies": ["agi:0"]},
+                                       {"sentence_id": "agi:0", "score": 0.0, "other_copy": True}]}
+    [source] = numbered_sources(record, CATALOG)
+    assert source.hit.sentence.id == "new:0" and source.hit.earlier == []
+    assert [(c.sentence.id, c.dispatch.id) for c in source.hit.copies] == [("agi:0", "agi")]
 
 
 def test_a_source_missing_from_the_index_is_an_error():
