@@ -358,7 +358,8 @@ def with_conflict(answer: Answer, sources: list[NumberedSource], words: dict, se
     """``answer`` with the conflict among its sources, if any (assistant/answering/conflicts.py):
     each side cited (added to the citations when the model did not cite it),
     listed in ``conflicts`` newest first, and told in a closing sentence. Checked against the
-    rest: the cited sentences, the other sources of the cited dispatches, the
+    rest (the sources, their dispatches' earlier versions, and other agencies' copies of the cited
+    sentences): the cited sentences, the other sources of the cited dispatches, the
     ``settings.anchors`` best-ranked sources, and any source stating a value the answer's
     own words state. A declined answer lists the sides after the decline (it stays declined)."""
     by_id = {s.hit.sentence.id: s.hit for s in sources}
