@@ -61,9 +61,8 @@ def completion_stream(events: Iterable[Event], cid: str, created: int, model: st
             answer = event.answer
             if not streamed:
                 yield _chunk(cid, created, model, {"content": answer.answer})
-            elif answer.abstained:  # the checks declined the streamed draft: the decline is the last word
-                yield _chunk(cid, created, model, {"content": "\n\n" + answer.answer})
-            elif "second_look" in answer.timings:  # the streamed draft was replaced after generation
+            elif answer.abstained or "second_look" in answer.timings:
+                # the checks declined the streamed draft, or a second look replaced it: the final text is last
                 yield _chunk(cid, created, model, {"content": "\n\n" + answer.answer})
             elif answer.conflicts:  # the closing sentence on the conflicting sources, added after generation
                 yield _chunk(cid, created, model, {"content": " " + answer.sentences[-1].text})
