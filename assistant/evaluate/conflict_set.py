@@ -20,6 +20,7 @@ from pathlib import Path
 from assistant.retrieval.answer_types import holds_type
 from assistant.answering.conflicts import is_value
 from assistant.evaluate.metrics import normalize_answer
+from assistant.evaluate.pairing import well_paired
 
 COPY_SOURCE = "Agenzia Beta (copy of the passage with the answer replaced)"
 ORIGINAL_DATE = "2026-01-01"  # for undated passages; a copy is dated a day before or after its original
@@ -85,7 +86,8 @@ def _candidates(questions: Iterable[dict], corpus: dict[str, dict]) -> list[Cand
 
 
 def build(corpus_path: Path, questions_path: Path, out: Path, n: int, seed: int = 0,
-          mode: str = "disagree", distractors: int | None = None) -> dict:
+          mode: str = "disagree", distractors: int | None = None, embedder=None,
+          check_pairing: bool = True) -> dict:
     """Write ``corpus.jsonl`` (the passages, plus the ``n`` copies) and
     ``questions.jsonl`` (``n`` conflicted questions with ``conflicting_answers``,
     then ``n`` unconflicted ones with an empty list) into ``out``.
@@ -94,9 +96,17 @@ def build(corpus_path: Path, questions_path: Path, out: Path, n: int, seed: int 
     own wrong choices)
     or "updated" (the same sender re-issues the passage a day later with the new
     value: the expected answer is the new value). ``distractors``: keep only this
-    many passages besides the questions' own (default: every passage)."""
+    many passages besides the questions' own (default: every passage).
+    Cross-lingual questions whose gold answers answer another question are left
+    out (pairing.py) unless ``check_pairing`` is False; ``embedder`` compares the
+    two questions (default: the configured one)."""
     corpus = {r["id"]: r for r in _read(corpus_path)}
     candidates = _candidates(_read(questions_path), corpus)
+    unpaired = 0
+    if check_pairing and any("answers_en" in c.record for c in candidates):
+        kept_pairs = well_paired([c.record for c in candidates], embedder or _configured_embedder())
+        unpaired = kept_pairs.count(False)
+        candidates = [c for c, ok in zip(candidates, kept_pairs) if ok]
     rng = random.Random(seed)
     rng.shuffle(candidates)
     pool: dict[str, list[str]] = {}
@@ -154,7 +164,15 @@ def build(corpus_path: Path, questions_path: Path, out: Path, n: int, seed: int 
     _write(out / "questions.jsonl", questions)
     kinds = {k: sum(1 for c, _ in conflicted if c.kind == k) for k in ("date", "number", "name")}
     return {"passages": len(records) - len(conflicted), "copies": len(conflicted), "conflicted": len(conflicted),
-            "unconflicted": len(plain), "kinds": kinds, "mode": mode, "seed": seed}
+            "unconflicted": len(plain), "kinds": kinds, "mode": mode, "seed": seed,
+            "left_out_unpaired": unpaired}
+
+
+def _configured_embedder():
+    from assistant.index.embedders import build_embedder
+    from assistant.settings import Settings
+
+    return build_embedder(Settings().embedder)
 
 
 def _read(path: Path) -> list[dict]:
@@ -177,8 +195,11 @@ def _main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mode", choices=("disagree", "updated"), default="disagree")
     parser.add_argument("--distractors", type=int, help="passages kept besides the questions' own (default: all)")
+    parser.add_argument("--keep-unpaired", action="store_true",
+                        help="keep cross-lingual questions whose gold answers answer another question")
     args = parser.parse_args()
-    print(json.dumps(build(args.corpus, args.questions, args.out, args.n, args.seed, args.mode, args.distractors)))
+    print(json.dumps(build(args.corpus, args.questions, args.out, args.n, args.seed, args.mode, args.distractors,
+                           check_pairing=not args.keep_unpaired)))
 
 
 if __name__ == "__main__":
