@@ -75,19 +75,20 @@ class ParsedDispatch(BaseModel):
     chunks: list[Chunk]
 
 
-class EarlierVersion(BaseModel):
+class DispatchSentence(BaseModel):
+    """A sentence with the dispatch it belongs to."""
+
+    sentence: Sentence
+    dispatch: Dispatch
+
+
+class EarlierVersion(DispatchSentence):
     """A sentence of an older version of a re-issued dispatch that the newer version changed."""
 
-    sentence: Sentence
-    dispatch: Dispatch
 
-
-class OtherCopy(BaseModel):
+class OtherCopy(DispatchSentence):
     """A sentence of another sender's near copy of a hit's dispatch, standing in the hit's place and reading
     differently (one story sent by two agencies, one figure changed)."""
-
-    sentence: Sentence
-    dispatch: Dispatch
 
 
 class SentenceHit(BaseModel):

@@ -124,7 +124,8 @@ class HybridRetriever:
         ranked = sorted(fused, key=lambda i: (fused[i], known.get(i, 0.0)), reverse=True)[:read]
         sentences = {i: texts[i] for i in ranked if i in texts} if texts else self.catalog.sentences(ranked)
         dispatches = self.catalog.dispatches(s.doc_id for s in sentences.values())
-        dispatches.update(self._unretrieved_versions(ranked[:pool], sentences, dispatches, filters))
+        near: dict[str, list[tuple[str, float]]] = {}  # near copies by sentence, looked up once per search
+        dispatches.update(self._unretrieved_versions(ranked[:pool], sentences, dispatches, filters, near))
         ranked, newest = self._newest_versions(ranked, fused, sentences, dispatches)
         ranked = ranked[:pool]
         earlier = self._earlier_versions(ranked, newest, sentences, dispatches) if newest else {}
@@ -134,24 +135,24 @@ class HybridRetriever:
         hits = self._hits(ranked, fused, known, scored.lexical, sentences, dispatches,
                           self.settings.context_neighbours if neighbours is None else neighbours, earlier)
         hits = self.reranker.rerank(question, hits, top_k) if self.reranker else hits[:top_k]
-        return self.with_copies(hits, dispatches, newest, filters) if self.settings.other_copies else hits
+        return self.with_copies(hits, dispatches, newest, filters, near) if self.settings.other_copies else hits
 
     def with_copies(self, hits: list[SentenceHit], dispatches: dict[str, Dispatch] | None = None,
-                    older: dict[str, str] | None = None, filters: Filters | None = None) -> list[SentenceHit]:
+                    older: dict[str, str] | None = None, filters: Filters | None = None,
+                    near: dict[str, list[tuple[str, float]]] | None = None) -> list[SentenceHit]:
         """``hits`` with the sentences standing in their place in near copies of their dispatches sent by
         other agencies (``SentenceHit.copies``), where those read differently and are not hits themselves:
         the other side of a disagreement the question retrieved only one side of. Copies are looked for
         among the dispatches read for the question and those holding a near copy of a hit (by the hit's
         own vector, as for versions), and must pass ``filters``; ``older``: the older versions collapsed
-        (an agency's copy is its newest version)."""
+        (an agency's copy is its newest version); ``near``: near copies already looked up, by sentence."""
         if not hits:
             return hits
         dispatches = {h.dispatch.id: h.dispatch for h in hits} | (dispatches or {})
         older = older or {}
         shown = {h.sentence.id for h in hits}
-        near = self.vectors.near_copies(list(shown), self.settings.version_lookup_neighbours,
-                                        self.settings.version_lookup_min_cosine)
-        found = {doc_of(i) for copies in near.values() for i, _ in copies} - dispatches.keys()
+        near = self._near_copies(list(shown), {} if near is None else near)
+        found = {doc_of(i) for sid in shown for i, _ in near.get(sid, [])} - dispatches.keys()
         pool = {**dispatches, **(self.catalog.dispatches(found) if found else {})}
         of = list(dict.fromkeys(h.dispatch.id for h in hits))
         copies = copies_by_other_senders(pool, of, self.settings.duplicate_resemblance,
@@ -188,19 +189,29 @@ class HybridRetriever:
                 for i, v in fused.items()}, texts
 
     def _unretrieved_versions(self, head: list[str], sentences: dict[str, Sentence],
-                              dispatches: dict[str, Dispatch], filters: Filters | None) -> dict[str, Dispatch]:
+                              dispatches: dict[str, Dispatch], filters: Filters | None,
+                              near: dict[str, list[tuple[str, float]]]) -> dict[str, Dispatch]:
         """Dispatches the question did not retrieve that hold a near copy of the best hit of
         a dispatch of ``head`` (``version_lookup_neighbours`` nearest stored sentences by the hit's
         vector, from ``version_lookup_min_cosine``) and pass ``filters``: candidates to be versions
         of the hit's dispatch, so that a newer version is never hidden by a question that only
-        found the older."""
+        found the older. ``near`` gains the near copies looked up."""
         best_of_each = {sentences[i].doc_id: i for i in reversed(head) if i in sentences}  # a dispatch's best hit
-        near = self.vectors.near_copies(list(best_of_each.values()), self.settings.version_lookup_neighbours,
-                                        self.settings.version_lookup_min_cosine)
-        others = {doc_of(i) for copies in near.values() for i, _ in copies} - dispatches.keys()
+        near = self._near_copies(list(best_of_each.values()), near)
+        others = {doc_of(i) for sid in best_of_each.values() for i, _ in near.get(sid, [])} - dispatches.keys()
         if others and filters is not None and not filters.is_empty():
             others = self.catalog.passing(others, filters)
         return self.catalog.dispatches(others) if others else {}
+
+    def _near_copies(self, ids: list[str], known: dict[str, list[tuple[str, float]]]
+                     ) -> dict[str, list[tuple[str, float]]]:
+        """``known`` with the near copies of the ``ids`` not in it looked up (one batched query)."""
+        missing = [i for i in ids if i not in known]
+        if missing:
+            found = self.vectors.near_copies(missing, self.settings.version_lookup_neighbours,
+                                             self.settings.version_lookup_min_cosine)
+            known.update({i: found.get(i, []) for i in missing})
+        return known
 
     def _newest_versions(self, ranked: list[str], fused: dict[str, float], sentences: dict[str, Sentence],
                          dispatches: dict[str, Dispatch]) -> tuple[list[str], dict[str, str]]:
