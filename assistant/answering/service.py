@@ -221,12 +221,17 @@ class AnswerService:
     def _second_look(self, answer: Answer, sources: list[NumberedSource], words: dict, base: dict,
                      timings: dict) -> Answer:
         """``answer``, or the model's reply given the best-ranked source alone when the answer
-        cites other sources only and that reply is an answer (``verification.second_look``;
+        cites other sources only, each scored under ``second_look_below`` of the best one, and that
+        reply is an answer (``verification.second_look``;
         checked like the first, conflicts looked for among all ``sources``). Runs in the model's turn."""
-        best = sources[:1]
+        best, cited = sources[:1], {c.sentence_id for c in answer.citations}
         if (not self.settings.verification.second_look or answer.abstained or not best
-                or best[0].hit.sentence.id in {c.sentence_id for c in answer.citations}):
+                or best[0].hit.sentence.id in cited):
             return answer
+        scores = [s.hit.score for s in sources if s.hit.sentence.id in cited]
+        below = self.settings.verification.second_look_below * best[0].hit.score
+        if scores and best[0].hit.score > 0 and max(scores) >= below:
+            return answer  # the cited source ranks close to the best: the model's choice stands
         t = time.perf_counter()
         messages = self._messages(base["question"], base["language"], best)
         follower = AnswerFieldStream()
