@@ -56,6 +56,9 @@ def eval_command(
                                                    "unanswerable and declining is the right outcome."),
         with_evidence: bool = typer.Option(False, "--with-evidence", help="Only the questions that name gold "
                                            "evidence (applied before --sample)."),
+        well_paired: bool = typer.Option(False, "--well-paired", help="Leave out cross-lingual questions whose gold "
+                                         "answers answer another question (squad_en_it pairs about 1 English question "
+                                         "in 11 with another Italian question's gold; applied after --sample)."),
         fail_under: list[str] = typer.Option([], "--fail-under", metavar="METRIC=VALUE",
                                              help="Exit with status 1 when a metric is below VALUE (repeatable)."),
         fail_over: list[str] = typer.Option([], "--fail-over", metavar="METRIC=VALUE",
@@ -83,7 +86,8 @@ def eval_command(
     if not questions.is_file():
         raise typer.BadParameter(f"no such question file: {questions}")
     summary = _run(questions, corpus, out or _default_out(questions), limit, sample, seed, retrieval_only, top_k,
-                   date_window, language, hold_out.value if hold_out else None, with_evidence, fresh, quiet)
+                   date_window, language, hold_out.value if hold_out else None, with_evidence, fresh, quiet,
+                   well_paired)
     problems = ([("fail-under", p) for p in shortfalls(summary["metrics"], thresholds)]
                 + [("fail-over", p) for p in shortfalls(summary["metrics"], ceilings, above=True)])
     for option, problem in problems:
@@ -93,7 +97,7 @@ def eval_command(
 
 
 def _run(questions, corpus, out, limit, sample, seed, retrieval_only, top_k, date_window, language, hold_out,
-         with_evidence, fresh, quiet) -> dict:
+         with_evidence, fresh, quiet, well_paired=False) -> dict:
     from assistant.core import Assistant
     from assistant.evaluate.report import write_reports
     from assistant.evaluate.runner import EvalAborted, EvalOptions, EvalRunner
@@ -101,7 +105,7 @@ def _run(questions, corpus, out, limit, sample, seed, retrieval_only, top_k, dat
 
     options = EvalOptions(questions=questions, corpus=corpus, out=out, limit=limit, sample=sample, seed=seed,
                           retrieval_only=retrieval_only, top_k=top_k, date_window_days=date_window, language=language,
-                          hold_out=hold_out, with_evidence=with_evidence, fresh=fresh)
+                          hold_out=hold_out, with_evidence=with_evidence, well_paired=well_paired, fresh=fresh)
     settings = Settings()
     if corpus:
         settings = settings.model_copy(update={"home": out / "index"})

@@ -20,7 +20,7 @@ from pathlib import Path
 from assistant.retrieval.answer_types import holds_type
 from assistant.answering.conflicts import is_value
 from assistant.evaluate.metrics import normalize_answer
-from assistant.evaluate.pairing import well_paired
+from assistant.evaluate.pairing import configured_embedder, well_paired
 
 COPY_SOURCE = "Agenzia Beta (copy of the passage with the answer replaced)"
 ORIGINAL_DATE = "2026-01-01"  # for undated passages; a copy is dated a day before or after its original
@@ -104,7 +104,7 @@ def build(corpus_path: Path, questions_path: Path, out: Path, n: int, seed: int 
     candidates = _candidates(_read(questions_path), corpus)
     unpaired = 0
     if check_pairing and any("answers_en" in c.record for c in candidates):
-        kept_pairs = well_paired([c.record for c in candidates], embedder or _configured_embedder())
+        kept_pairs = well_paired([c.record for c in candidates], embedder or configured_embedder())
         unpaired = kept_pairs.count(False)
         candidates = [c for c, ok in zip(candidates, kept_pairs) if ok]
     rng = random.Random(seed)
@@ -166,13 +166,6 @@ def build(corpus_path: Path, questions_path: Path, out: Path, n: int, seed: int 
     return {"passages": len(records) - len(conflicted), "copies": len(conflicted), "conflicted": len(conflicted),
             "unconflicted": len(plain), "kinds": kinds, "mode": mode, "seed": seed,
             "left_out_unpaired": unpaired}
-
-
-def _configured_embedder():
-    from assistant.index.embedders import build_embedder
-    from assistant.settings import Settings
-
-    return build_embedder(Settings().embedder)
 
 
 def _read(path: Path) -> list[dict]:

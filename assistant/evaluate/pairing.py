@@ -57,3 +57,11 @@ def well_paired(records: Sequence[dict], embedder) -> list[bool]:
             cosine = float(np.dot(embed_query(embedder, record["question"]), embed_query(embedder, record["question_it"])))
             out.append(cosine >= TRANSLATED_COSINE)
     return out
+
+
+def configured_embedder():
+    """The embedder the settings name (to compare paired questions outside a running assistant)."""
+    from assistant.index.embedders import build_embedder
+    from assistant.settings import Settings
+
+    return build_embedder(Settings().embedder)

@@ -57,6 +57,7 @@ class EvalOptions(BaseModel):
     language: str | None = None
     hold_out: Literal["article", "paragraph"] | None = None
     with_evidence: bool = False
+    well_paired: bool = False
     fresh: bool = False
 
 
@@ -80,9 +81,11 @@ def read_results(path: Path) -> dict[str, dict]:
     return records
 
 
-def select_questions(options: EvalOptions) -> list[Question]:
+def select_questions(options: EvalOptions, embedder=None) -> list[Question]:
     """The questions of the run: the whole set (only those with gold evidence
-    when ``with_evidence``), a seeded sample of it, then the first ``limit``."""
+    when ``with_evidence``), a seeded sample of it, less the cross-lingual
+    questions whose gold answers answer another question when ``well_paired``
+    (``embedder`` compares the paired questions, see pairing.py), then the first ``limit``."""
     questions = load_questions(options.questions)
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
@@ -90,9 +93,21 @@ def select_questions(options: EvalOptions) -> list[Question]:
     if options.with_evidence:
         questions = [q for q in questions if q.gold_doc_ids]
     questions = sample_questions(questions, options.sample, options.seed)
+    if options.well_paired:
+        questions = _well_paired(options.questions, questions, embedder)
     if options.language:
         questions = [q.model_copy(update={"language": options.language}) for q in questions]
     return questions[: options.limit] if options.limit is not None else questions
+
+
+def _well_paired(path: Path, questions: list[Question], embedder) -> list[Question]:
+    from assistant.evaluate.pairing import configured_embedder, well_paired
+
+    wanted = {q.id for q in questions}
+    with Path(path).open(encoding="utf-8") as handle:
+        raw = [r for r in (json.loads(line) for line in handle if line.strip()) if str(r.get("id")) in wanted]
+    paired = {str(r["id"]) for r, ok in zip(raw, well_paired(raw, embedder or configured_embedder())) if ok}
+    return [q for q in questions if q.id in paired]
 
 
 def gold_sentence_ids(sentences_of: Callable[[str], list], question: Question) -> set[str]:
@@ -208,6 +223,7 @@ class EvalRunner:
             "corpus": [str(p) for p in o.corpus], "sample": o.sample, "seed": o.seed, "limit": o.limit,
             "retrieval_only": o.retrieval_only, "top_k": o.top_k, "date_window_days": o.date_window_days,
             "language": o.language, "hold_out": o.hold_out, "with_evidence": o.with_evidence,
+            **({"well_paired": True} if o.well_paired else {}),
             "embedder": settings.embedder.model, "retrieval": settings.retrieval.model_dump(mode="json"),
             "index": settings.index.model_dump(mode="json", include=INDEX_SHAPING),
             "chunk_weight_applied": self.helper.retrieval_settings.chunk_weight, "retrieval_depth": RETRIEVAL_DEPTH,
@@ -300,7 +316,7 @@ class EvalRunner:
         """Evaluate every question not yet done; return all records in question order."""
         self.out.mkdir(parents=True, exist_ok=True)
         self._check_manifest()
-        questions = select_questions(self.options)
+        questions = select_questions(self.options, self.helper.embedder if self.options.well_paired else None)
         done = {k: v for k, v in read_results(self.results_path).items() if not v.get("error")}
         todo = [q for q in questions if q.id not in done]
         if done:

@@ -77,3 +77,19 @@ def test_the_conflict_set_leaves_out_badly_paired_questions(tmp_path, embedder):
         built(n=2)  # three questions are left for four places
     report, ids = built(n=2, check_pairing=False)
     assert report["left_out_unpaired"] == 0 and ids == {"q0", "q1", "q2", "q3"}
+
+
+@pytest.mark.slow
+def test_an_eval_run_can_leave_out_badly_paired_questions(tmp_path, embedder):
+    from assistant.evaluate.runner import EvalOptions, select_questions
+
+    records = [dict(_pair("Who lead the halftime show of Super Bowl 50?", "Quale azienda ha confermato lo spettacolo?",
+                          ["Coldplay"], ["Pepsi"]), id="q0", answer="Pepsi"),
+               dict(_pair("Which company confirmed the show?", "Quale azienda ha confermato lo spettacolo?",
+                          ["Pepsi"], ["Pepsi"]), id="q1", answer="Pepsi")]
+    path = tmp_path / "questions.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    chosen = {flag: [q.id for q in select_questions(EvalOptions(questions=path, out=tmp_path / "run",
+                                                                 well_paired=flag), embedder)]
+              for flag in (False, True)}
+    assert chosen == {False: ["q0", "q1"], True: ["q1"]}
