@@ -35,6 +35,9 @@ from assistant.text.words import fold
 _ASKS_NAME = re.compile(r"\b(?:chi|dove|who|whom|whose|where)\b"
                         r"|\b(?:quale|che)\s+(?:città|paese|nazione|regione|provincia|località)\b"
                         r"|\b(?:which|what)\s+(?:city|country|region|town)\b", re.I)
+# question words that ask for no kind of value of their own: coming first, they ask for any
+# ("What was the tribe of the woman he married when he was 16?" asks no date)
+_ASKS_ANY = re.compile(r"\b(?:what|which|quale|quali|qual|cosa)\b|\bcos'", re.I)
 # what a conflict may be about, by the kind of answer asked: tried in this order
 _FALLBACK = {"date": ("date", "number"), "number": ("number", "date"), "name": ("name",), None: (None,)}
 _WORD = re.compile(r"\d+(?:[.,:/]\d+)*|\w+")
@@ -89,11 +92,16 @@ def _is_number(span: str) -> bool:
 
 def asked_value(question: str) -> str | None:
     """The kind of value a question asks for: "date", "number", "name" (who, where) or None
-    (any), from its first question word ("chi ha assunto Tesla quando..." asks a name)."""
+    (any), from its first question word ("chi ha assunto Tesla quando..." asks a name; "what
+    company ... when ..." asks for any)."""
     positions = asked_positions(question)
     if (name := _ASKS_NAME.search(question)) is not None:
         positions["name"] = name.start()
-    return min(positions, key=positions.get) if positions else None
+    if not positions:
+        return None
+    first = min(positions, key=positions.get)
+    generic = _ASKS_ANY.search(question)
+    return None if generic is not None and generic.start() < positions[first] else first
 
 
 def _is_name(span: str) -> bool:

@@ -123,6 +123,10 @@ def test_an_earlier_version_from_the_same_sender_is_an_update():
     ("Quando è morto il padre di Tesla?", "date"), ("How many buses stopped?", "number"),
     ("Quanti anni aveva quando si sposò?", "number"), ("Che cosa era la televisione?", None),
     ("Chi ha assunto Tesla quando si è trasferito a New York?", "name"),
+    # a question word asking for no kind, first: any value ("when" or "chi" later on are not what is asked)
+    ("What company did Eisner become president of when he left ABC in 1976?", None),
+    ("Quale azienda ha rilanciato Chi vuole diventare milionario?", None), ("In what year did Tesla die?", "date"),
+    ("Which city hosted Super Bowl 50?", "name"), ("Quando qualcuno ha fondato la città?", "date"),
 ])
 def test_the_kind_of_value_a_question_asks_for(question, kind):
     assert asked_value(question) == kind
