@@ -36,7 +36,8 @@ def answers_agree(english: Sequence[str], italian: Sequence[str]) -> bool:
                     return True
                 continue
             en_words, it_words = normalize_answer(en).split(), normalize_answer(it).split()
-            if any((a == b and len(a) >= 2) or (len(a) >= _STEM and a[:_STEM] == b[:_STEM]) for a in en_words for b in it_words):
+            if any((a == b and len(a) >= 2) or (len(a) >= _STEM and a[:_STEM] == b[:_STEM])
+                   for a in en_words for b in it_words):
                 return True
     return False
 
@@ -54,7 +55,8 @@ def well_paired(records: Sequence[dict], embedder) -> list[bool]:
         elif answers_agree(record["answers_en"], record.get("answers") or [record.get("answer", "")]):
             out.append(True)
         else:
-            cosine = float(np.dot(embed_query(embedder, record["question"]), embed_query(embedder, record["question_it"])))
+            english, italian = (embed_query(embedder, record[k]) for k in ("question", "question_it"))
+            cosine = float(np.dot(english, italian))
             out.append(cosine >= TRANSLATED_COSINE)
     return out
 
